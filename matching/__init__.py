@@ -1,0 +1,1 @@
+"""Identity matching: pure library, no I/O. See docs/matching.md."""
