@@ -8,5 +8,31 @@ docs/matching.md.
 # --- names (normalisation, transliteration, name comparison) ---------------------------------------
 
 # --- dates, documents and other fields --------------------------------------------------------------
+# Birth dates (matching/dates.py). Years before this are reported as implausible for a living person;
+# clean_partial_date refuses anything before 1850 at the API, the matcher still reads such dates leniently.
+BIRTH_YEAR_PLAUSIBLE_MIN = 1900
+# "year_near": the years differ by at most this much (ages given instead of dates are often off by one).
+BIRTH_YEAR_NEAR = 1
+# Similarity reported with each date level (the model learns its own weights per level; these are for people).
+DATE_SCORES = {"exact": 1.0, "swapped": 0.9, "compatible_month": 0.85, "typo": 0.8,
+               "compatible_year": 0.6, "year_near": 0.4, "disagree": 0.0}
+
+# Travel and identity documents (matching/documents.py).
+# Numbers shorter than this (after removing separators) are too easy to share by chance: ignored.
+DOC_NUMBER_MIN_LEN = 5
+# "near" (one edit or one swap of neighbours) is only trusted for numbers at least this long.
+DOC_NEAR_MIN_LEN = 6
+# Placeholders clerks type when they have no number; treated as no document.
+DOC_PLACEHOLDERS = frozenset({"NONE", "NULL", "UNKNOWN", "NA", "NIL", "XXXXX", "TBA", "PENDING"})
+# OCR confusions folded to one character before comparing ("N12345G7" == "N1234567").
+DOC_OCR_FOLD = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
+# Blocking on the digits alone (partners drop letter prefixes) needs at least this many digits.
+DOC_BLOCK_DIGITS_MIN = 6
+DOC_SCORES = {"exact": 1.0, "same_number": 0.95, "ocr": 0.85, "near": 0.6, "different": 0.0}
+
+# Sex, nationality and address (matching/other.py).
+# rapidfuzz ratios (0-100) from which two localities or two address lines count as the same.
+ADDRESS_LOCALITY_MIN = 90.0
+ADDRESS_LINE_MIN = 85.0
 
 # --- model, blocking and candidate index ------------------------------------------------------------
