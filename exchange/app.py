@@ -1,0 +1,45 @@
+"""The aiohttp application factory. Each resource (database, pool, token keys) has one ``cleanup_ctx``
+generator that starts it, yields, and stops it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiohttp import web
+
+from . import middleware
+from .appkeys import POOL, SETTINGS, TOKEN_KEYS
+from .config import Settings
+from .database import Target, create_pool, target_for
+from .keystore import TokenKeys
+from .migrate import migrate
+from .routes import ROUTES
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, target: Target | None = None) -> web.Application:
+    """Build the service. With ``target`` None the database comes from ``settings`` (embedded if no URL)."""
+    app = web.Application(
+        middlewares=[middleware.context, middleware.errors, middleware.access],
+        client_max_size=settings.max_body,
+    )
+    app[SETTINGS] = settings
+    app[TOKEN_KEYS] = TokenKeys.load_or_create(settings.home)
+
+    async def database(app: web.Application):
+        async with contextlib.AsyncExitStack() as stack:
+            tgt = target if target is not None else await stack.enter_async_context(target_for(settings))
+            applied = await migrate(tgt.owner_dsn)
+            log.info("database ready", extra={"fields": {"migrations_applied": applied}})
+            app[POOL] = await create_pool(tgt.app_dsn)
+            try:
+                yield
+            finally:
+                await app[POOL].close()
+
+    app.cleanup_ctx.append(database)
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+    return app

@@ -1,0 +1,152 @@
+"""The ``exchange`` command line.
+
+    exchange serve [--host H] [--port P]      run the service (default 127.0.0.1:8080)
+    exchange migrate                          apply the missing migrations and print the version
+    exchange user add --username U --role R [--border-point P] [--password-stdin] [--json]
+    exchange user disable --username U
+    exchange audit verify                     check the audit hash chain; exit 1 on any change
+
+Every command reads its settings from the environment (see exchange/config.py) and works whether or not the
+service is running on the same home folder: with the embedded database it joins the running server rather
+than starting a second one on the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from protocols.validation import ValidationError
+
+from . import audit, logs
+from .config import ConfigError, Settings
+from .database import connect, target_for
+from .migrate import MigrationError, installed_version, migrate
+from .users import create_user, set_disabled
+
+CLI_ACTOR = audit.Actor(username="cli", role="operator", request_id="cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exchange", description="Cross-border offender information exchange")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    sub.add_parser("migrate", help="apply the missing database migrations")
+    user = sub.add_parser("user", help="manage officer accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create an account and print its password and TOTP URI")
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=["admin", "registrar", "liaison", "immigration", "auditor"])
+    add.add_argument("--border-point", default=None, help="required for the immigration role, e.g. POIPET")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--json", action="store_true", help="print one JSON object {username, password, totp_uri}")
+    disable = user.add_parser("disable", help="disable an account (effective on its next request)")
+    disable.add_argument("--username", required=True)
+    aud = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
+    aud.add_parser("verify", help="verify the audit hash chain")
+    return parser
+
+
+async def _with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[int]]) -> int:
+    async with target_for(settings) as target:
+        await migrate(target.owner_dsn)
+        conn = await connect(target.app_dsn)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+
+def _cmd_migrate(settings: Settings) -> int:
+    async def run() -> int:
+        async with target_for(settings) as target:
+            applied = await migrate(target.owner_dsn)
+            conn = await asyncpg.connect(target.owner_dsn)
+            try:
+                version = await installed_version(conn)
+            finally:
+                await conn.close()
+        print(json.dumps({"applied": applied, "version": version}))
+        return 0
+    return asyncio.run(run())
+
+
+def _cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+
+    async def work(conn: asyncpg.Connection) -> int:
+        async with conn.transaction():
+            new = await create_user(conn, CLI_ACTOR, username=args.username, role=args.role,
+                                    border_point=args.border_point, password=password, issuer=settings.issuer)
+        if args.json:
+            print(json.dumps({"username": new.username, "password": new.password, "totp_uri": new.totp_uri}))
+        else:
+            print(f"username: {new.username}\npassword: {new.password}\ntotp_uri: {new.totp_uri}")
+        return 0
+    return asyncio.run(_with_db(settings, work))
+
+
+def _cmd_user_disable(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(conn: asyncpg.Connection) -> int:
+        async with conn.transaction():
+            user_id = await conn.fetchval("SELECT id FROM users WHERE username = $1", args.username)
+            if user_id is None or not await set_disabled(conn, CLI_ACTOR, user_id, True):
+                print("exchange: no such user", file=sys.stderr)
+                return 1
+        print(json.dumps({"disabled": args.username}))
+        return 0
+    return asyncio.run(_with_db(settings, work))
+
+
+def _cmd_audit_verify(settings: Settings) -> int:
+    async def work(conn: asyncpg.Connection) -> int:
+        result = await audit.verify(conn)
+        print(json.dumps({"ok": result.ok, "rows_verified": result.rows, "first_bad_id": result.first_bad_id,
+                          "reason": result.reason}))
+        return 0 if result.ok else 1
+    return asyncio.run(_with_db(settings, work))
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from .app import create_app
+    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None,
+                shutdown_timeout=10)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logs.setup(settings.log_level)
+        if args.command == "serve":
+            return _cmd_serve(settings, args)
+        if args.command == "migrate":
+            return _cmd_migrate(settings)
+        if args.command == "user" and args.user_command == "add":
+            return _cmd_user_add(settings, args)
+        if args.command == "user" and args.user_command == "disable":
+            return _cmd_user_disable(settings, args)
+        if args.command == "audit":
+            return _cmd_audit_verify(settings)
+    except (ConfigError, MigrationError) as err:
+        print(f"exchange: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:
+        print(f"exchange: {err.field}: {err.message}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Settings, read once from the environment into a typed object (the only source of configuration).
+
+| variable                       | default        | meaning                                                      |
+|--------------------------------|----------------|--------------------------------------------------------------|
+| EXCHANGE_HOME                  | ./var          | home folder: embedded PostgreSQL data, keys                  |
+| EXCHANGE_DATABASE_URL          | (embedded)     | PostgreSQL URL the service uses; unset = embedded server     |
+| EXCHANGE_DATABASE_OWNER_URL    | = DATABASE_URL | URL used for migrations (schema owner)                       |
+| EXCHANGE_COUNTRY               | KH             | this node's ISO 3166 alpha-2 country                         |
+| EXCHANGE_ISSUER                | exchange-<cc>  | JWT issuer                                                   |
+| EXCHANGE_TOKEN_TTL             | 300            | officer token lifetime, seconds (short: disabling is quick)  |
+| EXCHANGE_IDLE_TIMEOUT          | 1800           | server-side idle timeout of a login session, seconds         |
+| EXCHANGE_MAX_BODY              | 1048576        | largest request body, bytes                                  |
+| EXCHANGE_LOG_LEVEL             | INFO           | log level of the JSON logs                                   |
+
+Secrets (database URLs may hold passwords) are wrapped in :class:`Secret` so they never print.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from protocols.validation import ValidationError, clean_country
+
+
+class Secret:
+    """A value that never shows in repr/str/logs; call ``reveal()`` where it is really needed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("var")
+    database_url: Secret | None = None
+    owner_database_url: Secret | None = None
+    country: str = "KH"
+    issuer: str = "exchange-kh"
+    token_ttl: int = 300
+    idle_timeout: int = 1800
+    max_body: int = 1024 * 1024
+    log_level: str = "INFO"
+    lockout_failures: int = 5
+    lockout_seconds: int = 900
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        country = _country(env.get("EXCHANGE_COUNTRY", "KH"))
+        url = env.get("EXCHANGE_DATABASE_URL") or None
+        owner = env.get("EXCHANGE_DATABASE_OWNER_URL") or url
+        return cls(
+            home=Path(env.get("EXCHANGE_HOME", "var")).expanduser().resolve(),
+            database_url=Secret(url) if url else None,
+            owner_database_url=Secret(owner) if owner else None,
+            country=country,
+            issuer=env.get("EXCHANGE_ISSUER", f"exchange-{country.lower()}"),
+            token_ttl=_int(env, "EXCHANGE_TOKEN_TTL", 300, 30, 3600),
+            idle_timeout=_int(env, "EXCHANGE_IDLE_TIMEOUT", 1800, 60, 86400),
+            max_body=_int(env, "EXCHANGE_MAX_BODY", 1024 * 1024, 1024, 64 * 1024 * 1024),
+            log_level=env.get("EXCHANGE_LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _country(raw: str) -> str:
+    try:
+        return clean_country(raw, "EXCHANGE_COUNTRY")
+    except ValidationError:
+        raise ConfigError("EXCHANGE_COUNTRY must be an ISO 3166-1 alpha-2 code") from None

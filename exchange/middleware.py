@@ -1,0 +1,152 @@
+"""The request pipeline, outermost first:
+
+1. ``context``: request id, one JSON access-log line (route pattern, status, duration; never the query string,
+   never a body), security headers (``Cache-Control: no-store`` on every answer).
+2. ``errors``: ``ApiError`` -> its JSON body; aiohttp's own 404/405/413 -> the same JSON shape; a lost database
+   -> 503; anything else -> 500 with the request id (the traceback goes to the log, the client sees no detail).
+3. ``access``: the route's ``Policy`` (deny by default), the bearer token and session, the role, and the
+   ``X-Purpose``/``X-Case-Ref`` headers of routes that read personal data. Denials are audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+import uuid
+
+import asyncpg
+from aiohttp import web
+
+from . import audit
+from .appkeys import CASE_REF, POOL, PRINCIPAL, PURPOSE, REQUEST_ID, SETTINGS, TOKEN_KEYS
+from .auth import Principal, decode_token, principal_for
+from .errors import ApiError, BadRequest, ErrorCode, Forbidden, Unauthorized, Unavailable
+from .policy import PURPOSES, policy_of
+
+log = logging.getLogger("exchange.http")
+_CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$")
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+_DB_DOWN = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError,
+            asyncpg.exceptions.InterfaceError, ConnectionError, OSError, TimeoutError)
+
+
+def request_id(request: web.Request) -> str:
+    return request.get(REQUEST_ID, "-")
+
+
+def principal(request: web.Request) -> Principal:
+    found = request.get(PRINCIPAL)
+    if not isinstance(found, Principal):
+        raise Unauthorized("authentication required")
+    return found
+
+
+def actor(request: web.Request) -> audit.Actor:
+    """The audit actor of this request (who, role, post, purpose, case reference, request id)."""
+    who = request.get(PRINCIPAL)
+    if isinstance(who, Principal):
+        return audit.Actor(who.user_id, who.username, who.role, who.border_point, request_id(request),
+                           request.get(PURPOSE), request.get(CASE_REF))
+    return audit.Actor(request_id=request_id(request))
+
+
+@web.middleware
+async def context(request: web.Request, handler) -> web.StreamResponse:
+    rid = uuid.uuid4().hex
+    request[REQUEST_ID] = rid
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["X-Request-Id"] = rid
+        return response
+    finally:
+        route = request.match_info.route.resource
+        log.info("request", extra={"fields": {
+            "request_id": rid, "method": request.method,
+            "route": route.canonical if route is not None else "(unmatched)", "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 2)}})
+
+
+def error_response(err: ApiError, rid: str) -> web.Response:
+    response = web.json_response(err.body(), status=err.status, headers=err.headers)
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["X-Request-Id"] = rid
+    return response
+
+
+@web.middleware
+async def errors(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return error_response(err, request_id(request))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED,
+                413: ErrorCode.BODY_TOO_LARGE}.get(exc.status, ErrorCode.INVALID_FIELD)
+        err = ApiError(exc.reason or "request refused", code=code)
+        err.status = exc.status
+        return error_response(err, request_id(request))
+    except _DB_DOWN:
+        log.warning("database unavailable", extra={"fields": {"request_id": request_id(request)}})
+        return error_response(Unavailable("the database is unavailable; try again shortly",
+                                          headers={"Retry-After": "5"}), request_id(request))
+    except Exception:
+        log.exception("unhandled error", extra={"fields": {"request_id": request_id(request)}})
+        return error_response(ApiError("internal error; quote the request id to the operators"),
+                              request_id(request))
+
+
+@web.middleware
+async def access(request: web.Request, handler) -> web.StreamResponse:
+    route = request.match_info.route
+    if route.resource is None:  # no route matched: let aiohttp answer 404/405
+        return await handler(request)
+    rule = policy_of(route.handler)
+    if rule is not None and rule.public:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or len(header) > 4096:
+        raise Unauthorized("a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    app = request.app
+    settings = app[SETTINGS]
+    claims = decode_token(app[TOKEN_KEYS], settings, header[7:].strip())
+    pool = app[POOL]
+    async with pool.acquire() as conn:
+        who = await principal_for(conn, settings, claims, dt.datetime.now(dt.UTC))
+    request[PRINCIPAL] = who
+    if rule is None or who.role not in rule.roles:
+        await audit.write_alone(pool, actor(request), audit.Entry(
+            "access.denied", "denied", detail={"route": route.resource.canonical, "method": request.method}))
+        raise Forbidden("your role may not use this endpoint")
+    if rule.purpose:
+        purpose = request.headers.get("X-Purpose")
+        if purpose is None:
+            raise BadRequest("X-Purpose header is required: " + ", ".join(PURPOSES),
+                             code=ErrorCode.MISSING_PURPOSE, field="X-Purpose")
+        if purpose not in PURPOSES:
+            raise BadRequest("X-Purpose must be one of: " + ", ".join(PURPOSES),
+                             code=ErrorCode.INVALID_PURPOSE, field="X-Purpose")
+        request[PURPOSE] = purpose
+        case_ref = request.headers.get("X-Case-Ref")
+        if case_ref is not None:
+            if not _CASE_REF.match(case_ref):
+                raise BadRequest("X-Case-Ref must be 1-64 letters, digits, space or . / _ : -",
+                                 code=ErrorCode.INVALID_PARAMETER, field="X-Case-Ref")
+            request[CASE_REF] = case_ref
+    return await handler(request)

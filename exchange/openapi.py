@@ -1,0 +1,90 @@
+"""The OpenAPI 3 document of the officers' API, served at ``/api/v1/openapi.json``.
+
+``OPERATIONS`` describes each route of ``exchange.routes.ROUTES``; a test fails when a route is missing here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from .policy import PURPOSES, policy
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in statuses}
+
+
+def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+PURPOSE_PARAMS = [
+    {"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string", "enum": list(PURPOSES)}},
+    {"name": "X-Case-Ref", "in": "header", "required": False,
+     "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
+]
+
+TOKEN = {"type": "object", "required": ["token", "token_type", "expires_in"],
+         "properties": {"token": {"type": "string"}, "token_type": {"type": "string"},
+                        "expires_in": {"type": "integer"}, "role": {"type": "string"},
+                        "border_point": {"type": ["string", "null"]}}}
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/healthz"): {"summary": "Liveness", "security": [], "responses": {"200": _json({"type": "object"})}},
+    ("GET", "/readyz"): {"summary": "Readiness (database answers)", "security": [],
+                         "responses": {"200": _json({"type": "object"}), **_errors(503)}},
+    ("GET", "/api/v1/openapi.json"): {"summary": "This document", "security": [],
+                                      "responses": {"200": _json({"type": "object"})}},
+    ("POST", "/api/v1/auth/token"): {
+        "summary": "Log in with username, password and a current TOTP code", "security": [],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False, "required": ["username", "password", "totp"],
+            "properties": {"username": {"type": "string", "maxLength": 64},
+                           "password": {"type": "string", "maxLength": 256},
+                           "totp": {"type": "string", "pattern": "^[0-9]{6}$"}}}}}},
+        "responses": {"200": _json(TOKEN), **_errors(400, 401, 413, 415)}},
+    ("POST", "/api/v1/auth/refresh"): {"summary": "A fresh token for the same session",
+                                       "responses": {"200": _json(TOKEN), **_errors(401)}},
+    ("POST", "/api/v1/auth/logout"): {"summary": "End the session", "responses": {"200": _json({"type": "object"}),
+                                                                                  **_errors(401)}},
+    ("GET", "/api/v1/auth/me"): {"summary": "Who am I", "responses": {"200": _json({"type": "object"}),
+                                                                      **_errors(401)}},
+    ("GET", "/api/v1/audit"): {
+        "summary": "Read the audit log (auditor); itself audited",
+        "parameters": [*PURPOSE_PARAMS,
+                       {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                       {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                       {"name": "username", "in": "query", "schema": {"type": "string"}},
+                       {"name": "action", "in": "query", "schema": {"type": "string"}},
+                       {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+        "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403)}},
+}
+
+
+def build() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for (method, path), op in OPERATIONS.items():
+        paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Offender information exchange: officers' API", "version": "1"},
+        "paths": paths,
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                               "field": {"type": ["string", "null"]}}}}}},
+        },
+    }
+
+
+@policy(public=True)
+async def document(request: web.Request) -> web.Response:
+    return web.json_response(build())

@@ -1,0 +1,17 @@
+"""Every route of the service in one table: (method, path, handler). Each handler carries its ``Policy``
+(roles, purpose); ``tests/test_role_matrix.py`` walks this table with every role."""
+
+from __future__ import annotations
+
+from . import audit_api, auth_api, health, openapi
+
+ROUTES = [
+    ("GET", "/healthz", health.healthz),
+    ("GET", "/readyz", health.readyz),
+    ("GET", "/api/v1/openapi.json", openapi.document),
+    ("POST", "/api/v1/auth/token", auth_api.login),
+    ("POST", "/api/v1/auth/refresh", auth_api.refresh),
+    ("POST", "/api/v1/auth/logout", auth_api.logout),
+    ("GET", "/api/v1/auth/me", auth_api.me),
+    ("GET", "/api/v1/audit", audit_api.list_audit),
+]
