@@ -32,28 +32,30 @@ _MAX_RAW = 40
 
 @dataclass(frozen=True, slots=True)
 class BirthDate:
-    """A birth date known to the year, the month or the day; ``digits`` is "YYYY", "YYYYMM" or "YYYYMMDD"."""
+    """A birth date known to the year, the month or the day; ``digits`` is "YYYY", "YYYYMM" or "YYYYMMDD",
+    ``text`` the ISO form (both derived)."""
 
     year: int
     month: int | None
     day: int | None
     precision: str
     plausible: bool = True
-    digits: str = field(default="", compare=False)
+    digits: str = field(default="", compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.digits:
-            text = f"{self.year:04d}"
-            if self.month is not None:
-                text += f"{self.month:02d}"
-                if self.day is not None:
-                    text += f"{self.day:02d}"
-            object.__setattr__(self, "digits", text)
+        # computed once here so that the comparison, called for a million pairs, only slices strings
+        parts = [f"{self.year:04d}"]
+        if self.month is not None:
+            parts.append(f"{self.month:02d}")
+            if self.day is not None:
+                parts.append(f"{self.day:02d}")
+        object.__setattr__(self, "digits", "".join(parts))
+        object.__setattr__(self, "text", "-".join(parts))
 
     def iso(self) -> str:
         """The date as the canonical record writes it: YYYY, YYYY-MM or YYYY-MM-DD."""
-        d = self.digits
-        return "-".join(p for p in (d[:4], d[4:6], d[6:8]) if p)
+        return self.text
 
 
 def parse_birth_date(raw: object, today: dt.date | None = None) -> tuple[BirthDate | None, str | None]:
@@ -120,35 +122,38 @@ def compare_birth_dates(a: BirthDate | None, b: BirthDate | None) -> FeatureResu
     note = "" if a.plausible and b.plausible else " (implausible birth year)"
     if ca == cb:
         if n == 8:
-            level, text = "exact", f"birth dates agree ({a.iso()})"
+            level, text = "exact", f"birth dates agree ({a.text})"
         elif n == 6:
-            level, text = "compatible_month", f"birth dates agree to the month ({a.iso()[:7]} and {b.iso()})"
+            level, text = "compatible_month", f"birth dates agree to the month ({a.text[:7]} and {b.text})"
         else:
-            level, text = "compatible_year", f"birth years agree ({a.year}; dates {a.iso()} and {b.iso()})"
+            level, text = "compatible_year", f"birth years agree ({a.year}; dates {a.text} and {b.text})"
             if len(da) == len(db) == 4:
                 text = f"birth years agree ({a.year})"
         return FeatureResult(level, _SCORES[level], text + note)
     if n == 8 and a.year == b.year and a.month == b.day and a.day == b.month:
-        return FeatureResult("swapped", _SCORES["swapped"], f"day and month swapped ({a.iso()} vs {b.iso()})" + note)
+        return FeatureResult("swapped", _SCORES["swapped"], f"day and month swapped ({a.text} vs {b.text})" + note)
     year_gap = abs(a.year - b.year)
     if n > 4 and _one_typo(ca, cb):
-        text = f"birth dates differ by one digit ({a.iso()} vs {b.iso()})"
+        text = f"birth dates differ by one digit ({a.text} vs {b.text})"
         return FeatureResult("typo", _SCORES["typo"], text + note)
     if year_gap <= magic.BIRTH_YEAR_NEAR:
         return FeatureResult("year_near", _SCORES["year_near"], f"birth years {a.year} vs {b.year}" + note)
     if n == 4 and _one_typo(ca, cb):
         return FeatureResult("typo", _SCORES["typo"], f"birth years differ by one digit ({a.year} vs {b.year})" + note)
     if year_gap == 0:
-        return FeatureResult("disagree", _SCORES["disagree"], f"birth dates {a.iso()} vs {b.iso()}" + note)
+        return FeatureResult("disagree", _SCORES["disagree"], f"birth dates {a.text} vs {b.text}" + note)
     return FeatureResult("disagree", _SCORES["disagree"], f"birth years {a.year} vs {b.year}" + note)
 
 
 def _one_typo(x: str, y: str) -> bool:
     """True if equal-length digit strings differ in exactly one place, or by one swap of neighbours."""
-    diffs = [i for i in range(len(x)) if x[i] != y[i]]
-    if len(diffs) == 1:
-        return True
-    if len(diffs) == 2:
-        i, j = diffs
-        return j == i + 1 and x[i] == y[j] and x[j] == y[i]
-    return False
+    first = -1
+    for i in range(len(x)):
+        if x[i] != y[i]:
+            if first < 0:
+                first = i
+            elif i == first + 1 and x[first] == y[i] and x[i] == y[first]:
+                return x[i + 1:] == y[i + 1:]
+            else:
+                return False
+    return first >= 0

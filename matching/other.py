@@ -57,9 +57,17 @@ def prepare_nationalities(raw: object) -> frozenset[str]:
     if isinstance(raw, frozenset):
         return raw
     if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list | tuple | set):
+        raw = (raw,)
+    if not isinstance(raw, list | tuple | set) or len(raw) > 20:
         return frozenset()
+    try:
+        return _nationality_set(tuple(raw))
+    except TypeError:   # an unhashable item
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=4096)
+def _nationality_set(raw: tuple[object, ...]) -> frozenset[str]:
     return frozenset(c for c in (_alpha2(x) for x in raw if isinstance(x, str) and len(x) <= 3) if c)
 
 
@@ -95,7 +103,7 @@ class Address:
 def _clean(value: object) -> str:
     if not isinstance(value, str):
         return ""
-    text = unicodedata.normalize("NFKC", value[:300]).casefold()
+    text = unicodedata.normalize("NFKC", value).casefold()
     return " ".join("".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text).split())
 
 
@@ -110,13 +118,22 @@ def prepare_addresses(raw: object) -> tuple[Address, ...]:
         if isinstance(item, Address):
             out.append(item)
         elif isinstance(item, Mapping):
-            country = item.get("country")
-            addr = Address(_clean(item.get("line")), _clean(item.get("locality")),
-                           _clean(item.get("postcode")).replace(" ", ""), _clean(item.get("region")),
-                           _alpha2(country) if isinstance(country, str) and len(country) <= 3 else None)
-            if addr.line or addr.locality or addr.postcode or addr.region:
+            fields = tuple(v[:300] if isinstance(v := item.get(k), str) else None for k in _ADDRESS_FIELDS)
+            addr = _prepare_address(fields)
+            if addr is not None:
                 out.append(addr)
     return tuple(out)
+
+
+_ADDRESS_FIELDS = ("line", "locality", "postcode", "region", "country")
+
+
+@functools.lru_cache(maxsize=65536)   # records arrive raw from callers that compare one against many
+def _prepare_address(fields: tuple[str | None, ...]) -> Address | None:
+    line, locality, postcode, region, country = fields
+    addr = Address(_clean(line), _clean(locality), _clean(postcode).replace(" ", ""), _clean(region),
+                   _alpha2(country) if country is not None and len(country) <= 3 else None)
+    return addr if addr.line or addr.locality or addr.postcode or addr.region else None
 
 
 _ADDRESS_RANK = {level: i for i, level in enumerate(ADDRESS_LEVELS)}
@@ -126,8 +143,9 @@ _NO_ADDRESS = FeatureResult.missing("no comparable addresses")
 def compare_addresses(a: object, b: object) -> FeatureResult:
     """The best agreement over all pairs of addresses in the same (or an unknown) country."""
     best: tuple[str, float, str] | None = None
-    ys = prepare_addresses(b)
-    for x in prepare_addresses(a):
+    xs = prepare_addresses(a)
+    ys = prepare_addresses(b) if xs else ()
+    for x in xs:
         for y in ys:
             found = _pair(x, y)
             if found and (best is None or (_ADDRESS_RANK[found[0]], -found[1]) < (_ADDRESS_RANK[best[0]], -best[1])):
