@@ -28,6 +28,8 @@ PURPOSE_PARAMS = [
      "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
 ]
 
+USER_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
 TOKEN = {"type": "object", "required": ["token", "token_type", "expires_in"],
          "properties": {"token": {"type": "string"}, "token_type": {"type": "string"},
                         "expires_in": {"type": "integer"}, "role": {"type": "string"},
@@ -63,6 +65,23 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
         "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403)}},
+    ("GET", "/api/v1/users"): {"summary": "List officer accounts (admin)",
+                               "responses": {"200": _json({"type": "object"}), **_errors(401, 403)}},
+    ("POST", "/api/v1/users"): {
+        "summary": "Create an officer account (admin); answers its password and TOTP URI once",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False, "required": ["username", "role"],
+            "properties": {"username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{2,63}$"},
+                           "role": {"type": "string",
+                                    "enum": ["admin", "registrar", "liaison", "immigration", "auditor"]},
+                           "border_point": {"type": "string"}}}}}},
+        "responses": {"201": _json({"type": "object"}), **_errors(400, 401, 403, 413, 415)}},
+    ("POST", "/api/v1/users/{id}/disable"): {
+        "summary": "Disable an account (effective on its next request)", "parameters": [USER_ID],
+        "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}},
+    ("POST", "/api/v1/users/{id}/enable"): {
+        "summary": "Enable an account", "parameters": [USER_ID],
+        "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}},
 }
 
 

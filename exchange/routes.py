@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from . import audit_api, auth_api, health, openapi
+from . import audit_api, auth_api, health, openapi, users_api
 
 ROUTES = [
     ("GET", "/healthz", health.healthz),
@@ -14,4 +14,8 @@ ROUTES = [
     ("POST", "/api/v1/auth/logout", auth_api.logout),
     ("GET", "/api/v1/auth/me", auth_api.me),
     ("GET", "/api/v1/audit", audit_api.list_audit),
+    ("GET", "/api/v1/users", users_api.list_users),
+    ("POST", "/api/v1/users", users_api.add_user),
+    ("POST", "/api/v1/users/{id}/disable", users_api.disable_user),
+    ("POST", "/api/v1/users/{id}/enable", users_api.enable_user),
 ]

@@ -1,0 +1,98 @@
+"""The audit log: a row per access in the same transaction, append-only for the service role, a hash chain
+that detects a changed, removed or reordered row; the auditor's read is itself audited."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from exchange import audit
+from exchange.database import connect
+
+from .conftest import fresh_database
+
+
+async def _chain_db(pg_cluster, name):
+    from exchange.migrate import migrate
+    await migrate(pg_cluster.dsn(name))
+    return await connect(pg_cluster.dsn(name, "exchange_app"))
+
+
+async def test_chain_verifies_and_detects_a_tampered_row(pg_cluster):
+    async with fresh_database(pg_cluster, "audit") as name:
+        app = await _chain_db(pg_cluster, name)
+        owner = await connect(pg_cluster.dsn(name))
+        try:
+            for i in range(5):
+                async with app.transaction():
+                    await audit.write(app, audit.Actor(username=f"u{i}", role="liaison", purpose="investigation"),
+                                      audit.Entry("record.read", record_ids=[f"r{i}"], detail={"n": i}))
+            result = await audit.verify(app)
+            assert result.ok and result.rows == 5
+            # the owner can bypass the trigger only by disabling it: an insider with DB superuser rights
+            await owner.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+            await owner.execute("UPDATE audit_log SET record_ids = '{someone-else}' WHERE id = 3")
+            result = await audit.verify(app)
+            assert not result.ok and result.first_bad_id == 3 and "content" in result.reason
+            await owner.execute("UPDATE audit_log SET record_ids = '{r2}' WHERE id = 3")
+            assert (await audit.verify(app)).ok
+            await owner.execute("DELETE FROM audit_log WHERE id = 2")
+            result = await audit.verify(app)
+            assert not result.ok and result.first_bad_id == 3 and "link" in result.reason
+        finally:
+            await app.close()
+            await owner.close()
+
+
+async def test_service_role_cannot_change_or_remove_audit_rows(pg_cluster):
+    async with fresh_database(pg_cluster, "audit") as name:
+        app = await _chain_db(pg_cluster, name)
+        try:
+            async with app.transaction():
+                await audit.write(app, audit.Actor(username="u"), audit.Entry("x"))
+            for sql in ("UPDATE audit_log SET outcome = 'changed'", "DELETE FROM audit_log",
+                        "TRUNCATE audit_log"):
+                with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+                    await app.execute(sql)
+            assert await app.fetchval("SELECT count(*) FROM audit_log") == 1
+        finally:
+            await app.close()
+
+
+async def test_audit_write_outside_a_transaction_is_refused(pg_cluster):
+    async with fresh_database(pg_cluster, "audit") as name:
+        app = await _chain_db(pg_cluster, name)
+        try:
+            with pytest.raises(RuntimeError, match="inside the transaction"):
+                await audit.write(app, audit.Actor(), audit.Entry("x"))
+        finally:
+            await app.close()
+
+
+async def test_auditor_reads_the_log_and_the_read_is_audited(client, officers, owner_conn):
+    auditor = officers["auditor"]
+    before = await owner_conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'audit.read'")
+    resp = await client.get("/api/v1/audit", params={"action": "auth.login", "limit": "5"},
+                            headers=auditor.headers(purpose="audit", **{"X-Case-Ref": "AUD-2026/11"}))
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["items"] and all(item["action"] == "auth.login" for item in body["items"])
+    row = await owner_conn.fetchrow("SELECT * FROM audit_log WHERE action = 'audit.read' ORDER BY id DESC LIMIT 1")
+    assert await owner_conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'audit.read'") == before + 1
+    assert row["username"] == auditor.username and row["purpose"] == "audit" and row["case_ref"] == "AUD-2026/11"
+
+
+@pytest.mark.parametrize("params,field", [({"limit": "0"}, "limit"), ({"since": "yesterday"}, "since"),
+                                          ({"bogus": "1"}, "bogus"), ({"after": "-1"}, "after")])
+async def test_audit_read_rejects_bad_parameters(client, officers, params, field):
+    resp = await client.get("/api/v1/audit", params=params, headers=officers["auditor"].headers(purpose="audit"))
+    assert resp.status == 400
+    assert (await resp.json())["error"]["field"] == field
+
+
+async def test_purpose_is_required_to_read_the_audit_log(client, officers):
+    resp = await client.get("/api/v1/audit", headers=officers["auditor"].headers(purpose=None))
+    assert resp.status == 400
+    assert (await resp.json())["error"]["code"] == "missing_purpose"
+    resp = await client.get("/api/v1/audit", headers=officers["auditor"].headers(purpose="curiosity"))
+    assert (await resp.json())["error"]["code"] == "invalid_purpose"
