@@ -76,17 +76,29 @@ def validate_sharing(value: Any, field: str = "sharing") -> dict[str, list[str]]
 
 
 def validate_record_body(obj: Any, field: str = "") -> dict[str, Any]:
-    """A register record body (``POST /records``): returns a cleaned copy or raises ValidationError.
+    """A register record body (``POST /records``, ``PUT /records/{id}``): returns a cleaned copy or raises.
 
-    ``sharing`` defaults to no partner at all (least knowledge: sharing is an explicit decision).
+    Only ``person`` is required. The cleaned copy always has the four keys:
+
+    - ``convictions``: omitted or ``null`` -> ``[]`` (an empty list is accepted too);
+    - ``sharing``: omitted or ``null`` -> ``None``, meaning every partner whose agreement allows full records;
+      an object ``{"countries": [...]}`` narrows that to the listed partners (``[]``: no partner at all);
+    - ``review_date``: omitted or ``null`` -> ``None``.
     """
     if not isinstance(obj, Mapping):
         raise ValidationError(Code.INVALID_TYPE, field or "body", "must be an object")
-    body = expect_mapping(obj, field, RECORD_BODY_FIELDS, required=("person", "convictions", "review_date"))
+    body = expect_mapping(obj, field, RECORD_BODY_FIELDS, required=("person",))
+    person = validate_person(body["person"], join(field, "person"))
+    convictions: list[dict[str, str]] = []
+    if body.get("convictions") is not None:
+        where = join(field, "convictions")
+        items = expect_list(body["convictions"], where, MAX_CONVICTIONS)
+        convictions = [validate_conviction(item, f"{where}[{i}]") for i, item in enumerate(items)]
     return {
-        "person": validate_person(body["person"], join(field, "person")),
-        "convictions": validate_convictions(body["convictions"], join(field, "convictions")),
+        "person": person,
+        "convictions": convictions,
         "sharing": validate_sharing(body["sharing"], join(field, "sharing"))
-        if body.get("sharing") is not None else {"countries": []},
-        "review_date": clean_date(body["review_date"], join(field, "review_date")),
+        if body.get("sharing") is not None else None,
+        "review_date": clean_date(body["review_date"], join(field, "review_date"))
+        if body.get("review_date") is not None else None,
     }
