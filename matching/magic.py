@@ -6,6 +6,25 @@ docs/matching.md.
 """
 
 # --- names (normalisation, transliteration, name comparison) ---------------------------------------
+# Normalisation (matching/normalize.py). Longer input is cut before any work (a name field allows 200).
+NAME_INPUT_MAX = 512
+# Honorifics, as folded token sequences, dropped at the start of a name when something remains.
+# Longest first so that "lok srey" wins over "lok". English; Khmer (lok, lok srey, neak, kanha); Thai (nai,
+# nang, nangsao, dek chai, dek ying); Vietnamese (ong, ba, anh, chi, co, from ong/ba/anh/chi/co).
+NAME_TITLES_LATIN: tuple[tuple[str, ...], ...] = (
+    ("lok", "srey"), ("lok", "srei"), ("louk", "srey"), ("dek", "chai"), ("dek", "ying"), ("nangsao",),
+    ("mr",), ("mrs",), ("ms",), ("miss",), ("dr",), ("lok",), ("louk",), ("neak",), ("kanha",),
+    ("nai",), ("nang",), ("ong",), ("ba",), ("anh",), ("chi",), ("co",),
+)
+# Titles that are also given names (Vietnamese Anh, Chi, Co, Ba, Ong): dropped only when two tokens remain.
+NAME_TITLES_AMBIGUOUS = frozenset({("anh",), ("chi",), ("co",), ("ba",), ("ong",), ("nang",), ("nai",)})
+# Native-script honorifics stripped from the front of Khmer/Thai text before romanisation (longest first).
+NAME_TITLES_NATIVE = ("លោកស្រី", "លោក", "អ្នកស្រី", "អ្នក", "កញ្ញា", "เด็กหญิง", "เด็กชาย", "นางสาว", "นาย", "นาง")
+
+# Transliteration (matching/translit.py): cache sizes (the index transliterates ~1M names) and the longest
+# Thai word given to the seq2seq model (a name part is far shorter; longer input is cut).
+TRANSLIT_CACHE_SIZE = 1 << 18
+TRANSLIT_MAX_WORD = 40
 
 # --- dates, documents and other fields --------------------------------------------------------------
 # Birth dates (matching/dates.py). Years before this are reported as implausible for a living person;

@@ -1,0 +1,291 @@
+"""Khmer and Thai script to Latin letters, close to how people actually write their names.
+
+``to_latin(text, script=None)`` is the one entry point (cached: the index transliterates a million names).
+
+Thai: pythainlp's ``thai2rom_onnx`` engine (a seq2seq model that ships inside the pythainlp wheel and runs
+on onnxruntime; nothing is downloaded), about 4 in 5 names equal to their RTGS spelling; its ``royin``
+rule engine is the fallback when onnxruntime cannot load.
+
+Khmer: no library does it well (anyascii agrees with the written spelling for about 1 name in 20), so this
+module has a small syllable-level romaniser driven by ``matching/data/khmer_romanization.json``:
+
+* a word is cut into orthographic clusters: a base consonant (or independent vowel), its subscripts
+  (COENG + consonant), a register shifter (MUUSIKATOAN -> 1st series, TRIISAP -> 2nd series), dependent
+  vowels and signs (NIKAHIT, REAHMUK, BANTOC...);
+* the consonant series (1st "a-series", 2nd "o-series") picks the vowel's spelling: ជា "chea" but ដា "da";
+  a cluster's series is that of its non-sonorant member (ស្រី "srey" is 1st series);
+* a consonant with a non-liquid subscript closes the previous syllable (ចន្ទ្រា "chan-trea"), a liquid
+  subscript makes an onset cluster (ចក្រា "cha-kra"); a vowel-less consonant closes the syllable before it;
+* a final followed by the same consonant aspirated is not written (បុប្ផា "bopha", លក្ខិណា "lakhena"),
+  ch + ch gives "chh" (វិជ្ជា "vichhea"), a word-final subscript is silent except t + th -> "th" (រិទ្ធ "rith").
+
+Whole words whose usual spelling is irregular (ដារា "Dara", not "darea") come from the known-names table
+``matching/data/khmer_known_names.csv``, learned from the development data (see docs/matching-names.md
+for accuracy on names held out of both the rules' tuning and that table).
+Other scripts are passed to ``anyascii``; Latin text is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from anyascii import anyascii
+
+from . import magic
+
+COENG, MUUSIKATOAN, TRIISAP, BANTOC, TOANDAKHIAT, ROBAT = "\u17d2", "\u17c9", "\u17ca", "\u17cb", "\u17cd", "\u17cc"
+_VOWEL_SIGNS = {chr(c) for c in range(0x17B6, 0x17C6)} | {"\u17c6", "\u17c7", "\u17d0"}
+_ASPIRATE_OF = {"b": "ph", "k": "kh", "t": "th", "ch": "chh", "d": "th", "p": "ph"}
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict[str, Any]:
+    raw = resources.files("matching").joinpath("data/khmer_romanization.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+@dataclass(slots=True)
+class _Cluster:
+    base: str
+    kind: str  # "cons", "indep" or "other"
+    subs: list[str] = field(default_factory=list)
+    shift: int = 0
+    vowel: str = ""
+    bantoc: bool = False
+    silent: bool = False
+
+
+@dataclass(slots=True)
+class _Syllable:
+    onset: str
+    vowel: str  # vowel signs, "" for the inherent vowel; for an independent vowel its Latin text
+    series: int
+    indep: bool = False
+    final: str = ""
+    final_text: str = ""
+    bantoc: bool = False
+
+
+def _clusters(word: str) -> list[_Cluster]:
+    consonants = _tables()["consonants"]
+    independent = _tables()["independent"]
+    out: list[_Cluster] = []
+    chars = list(word)
+    i = 0
+    while i < len(chars):
+        ch = chars[i]
+        cur = out[-1] if out and out[-1].kind != "other" else None
+        if ch in consonants:
+            out.append(_Cluster(ch, "cons"))
+        elif ch in independent:
+            out.append(_Cluster(ch, "indep"))
+        elif ch == COENG:
+            if cur is not None and i + 1 < len(chars) and chars[i + 1] in consonants:
+                cur.subs.append(chars[i + 1])
+            i += 1
+        elif cur is not None and ch == MUUSIKATOAN:
+            cur.shift = 1
+        elif cur is not None and ch == TRIISAP:
+            cur.shift = 2
+        elif cur is not None and ch in _VOWEL_SIGNS:
+            cur.vowel += ch
+        elif cur is not None and ch == BANTOC:
+            cur.bantoc = True
+        elif cur is not None and ch == TOANDAKHIAT:
+            cur.silent = True
+        elif ch == ROBAT or "\u17b4" <= ch <= "\u17dd":
+            pass  # robat and other signs are not written in names
+        else:
+            out.append(_Cluster(anyascii(ch), "other"))
+        i += 1
+    return out
+
+
+def _series(members: list[str], shift: int) -> int:
+    if shift:
+        return shift
+    t = _tables()
+    for cons in members:
+        if cons not in t["sonorants"]:
+            return int(t["consonants"][cons][2])
+    return int(t["consonants"][members[0]][2]) if members else 1
+
+
+def _syllables(clusters: list[_Cluster]) -> list[_Syllable | str]:
+    t = _tables()
+    liquids = set(t["liquids"])
+    out: list[_Syllable | str] = []
+    n = len(clusters)
+    for idx, c in enumerate(clusters):
+        last = idx == n - 1 or clusters[idx + 1].kind == "other"
+        prev = out[-1] if out and isinstance(out[-1], _Syllable) else None
+        if c.kind == "other":
+            out.append(c.base)
+            continue
+        if c.kind == "indep":
+            out.append(_Syllable("", t["independent"][c.base], 1, indep=True))
+            continue
+        if c.silent:
+            continue
+        can_close = prev is not None and not prev.final and not prev.vowel.endswith(("\u17c6", "\u17c7"))
+        members = [c.base, *c.subs]
+        if prev is not None and not prev.final and prev.vowel.endswith("\u17c6") and c.base == "ង" \
+                and not c.vowel and len(prev.vowel) > 1:
+            prev.vowel, can_close = prev.vowel[:-1], True  # ាំង is written "eang"/"ang", not "eamng"
+        if prev is not None and can_close and not c.vowel:
+            if c.subs and c.subs[0] not in liquids and not last:
+                prev.final, prev.bantoc, members = c.base, c.bantoc, c.subs
+            elif last or c.bantoc or (prev.vowel or prev.indep):
+                prev.final, prev.bantoc = c.base, c.bantoc
+                if c.base in "ទត" and c.subs and c.subs[0] in "ធថ":
+                    prev.final_text = "th"
+                continue
+        elif prev is not None and can_close and c.subs and c.subs[0] not in liquids:
+            prev.final, prev.bantoc, members = c.base, False, c.subs
+        out.append(_Syllable("".join(t["consonants"][m][0] for m in members), c.vowel,
+                             _series(members, c.shift)))
+    return out
+
+
+def _vowel_text(s: _Syllable, is_last: bool) -> str:
+    t = _tables()
+    k = s.series - 1
+    if s.indep:
+        return s.vowel
+    if s.bantoc and s.vowel in t["bantoc_vowels"]:
+        return str(t["bantoc_vowels"][s.vowel][k])
+    if s.vowel:
+        pair = t["vowels"].get(s.vowel)
+        if pair is None:  # an unusual sequence of signs: spell each
+            return "".join(t["vowels"].get(v, ["", ""])[k] for v in s.vowel)
+        if s.vowel == "ី" and k == 1 and is_last and not s.final and s.onset == "r":
+            return "ey"  # Serey, Borey: the name spelling, not "seri"
+        return str(pair[k])
+    key = ("closed" if s.final else "open") + ("_inherent_last" if is_last else "_inherent_inner")
+    return str(t[key][k])
+
+
+def romanize(word: str) -> str:
+    """Romanise Khmer text (one or more words; spaces kept), lower case."""
+    t = _tables()
+    parts: list[str] = []
+    for chunk in word.split():
+        sylls = _syllables(_clusters(chunk))
+        texts: list[str] = []
+        for i, s in enumerate(sylls):
+            if isinstance(s, str):
+                texts.append(s)
+                continue
+            is_last = i == len(sylls) - 1
+            final = s.final_text or (t["consonants"][s.final][1] if s.final else "")
+            nxt = sylls[i + 1] if not is_last else None
+            onset = s.onset
+            if isinstance(nxt, _Syllable) and final and _ASPIRATE_OF.get(final) and \
+                    nxt.onset.startswith(_ASPIRATE_OF[final]):
+                final = ""
+            if final == "ch" and isinstance(nxt, _Syllable) and nxt.onset == "ch":
+                final, nxt.onset = "", "chh"
+            texts.append(onset + _vowel_text(s, is_last) + final)
+        parts.append("".join(texts))
+    return " ".join(p for p in parts if p)
+
+
+@lru_cache(maxsize=1)
+def _known_khmer() -> dict[str, str]:
+    """Khmer word -> its usual Latin spelling, for names the rules get wrong."""
+    raw = resources.files("matching").joinpath("data/khmer_known_names.csv").read_text(encoding="utf-8")
+    return {row["khmer"]: row["latin"].lower() for row in csv.DictReader(io.StringIO(raw))}
+
+
+def khmer_to_latin(text: str, known: bool = True) -> str:
+    """Khmer text to Latin, word by word (``known=False`` uses the rules alone, for measuring them)."""
+    table = _known_khmer() if known else {}
+    return " ".join(table.get(word) or romanize(word) for word in text.split())
+
+
+@lru_cache(maxsize=1)
+def _thai_engine() -> Any:
+    """pythainlp's romanize function and the engine to use: thai2rom_onnx, else royin."""
+    from pythainlp.transliterate import romanize as thai_romanize
+
+    try:
+        import onnxruntime  # noqa: F401
+
+        thai_romanize("ก", engine="thai2rom_onnx")
+        engine = "thai2rom_onnx"
+    except Exception:  # model or runtime unavailable: the rule engine still gives usable keys
+        engine = "royin"
+    return lambda word: thai_romanize(word, engine=engine)
+
+
+def thai_to_latin(text: str) -> str:
+    """Thai text to Latin, word by word (spaces kept; Thai names are written with spaces between parts)."""
+    romanize_word = _thai_engine()
+    return " ".join(_thai_word(romanize_word, w) for w in text.split())
+
+
+@lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
+def _thai_word_cached(word: str) -> str:
+    return str(_thai_engine()(word)).lower()
+
+
+def _thai_word(romanize_word: Any, word: str) -> str:
+    if len(word) > magic.TRANSLIT_MAX_WORD:  # the model is slow on long input; a name part is short
+        word = word[: magic.TRANSLIT_MAX_WORD]
+    return _thai_word_cached(word)
+
+
+def strip_native_title(text: str) -> str:
+    """Drop a Khmer or Thai honorific written before the name (Thai glues it on: "นายสมชาย"), when a name
+    remains after it (``matching.magic.NAME_TITLES_NATIVE``, longest first)."""
+    head = text.lstrip()
+    for title in magic.NAME_TITLES_NATIVE:
+        if head.startswith(title) and head[len(title):].strip():
+            return head[len(title):].lstrip()
+    return text
+
+
+def _split_scripts(text: str) -> list[tuple[str, str]]:
+    """Runs of Khmer, Thai and other characters, so mixed text is transliterated piece by piece."""
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        code = "Khmr" if "\u1780" <= ch <= "\u17ff" or "\u19e0" <= ch <= "\u19ff" else (
+            "Thai" if "\u0e00" <= ch <= "\u0e7f" else "Zyyy")
+        if runs and runs[-1][0] == code:
+            runs[-1] = (code, runs[-1][1] + ch)
+        else:
+            runs.append((code, ch))
+    return runs
+
+
+@lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
+def to_latin(text: str, script: str | None = None) -> str:
+    """Latin spelling of a name in Khmer or Thai script; Latin (Vietnamese included) is returned as is,
+    other scripts go through anyascii. ``script`` (ISO 15924) skips detection when the caller knows it."""
+    if not isinstance(text, str) or not text:
+        return ""
+    text = text[: magic.NAME_INPUT_MAX]
+    if script == "Latn":
+        return text
+    out: list[str] = []
+    for code, run in _split_scripts(text):
+        if code == "Khmr":
+            out.append(khmer_to_latin(run))
+        elif code == "Thai":
+            out.append(thai_to_latin(run))
+        else:
+            out.append(run if _is_latin(run) else anyascii(run))
+    return "".join(out)
+
+
+def _is_latin(text: str) -> bool:
+    """True when every letter is Latin (keep Vietnamese diacritics for the caller to fold)."""
+    return all(not ch.isalpha() or ch.isascii() or "\u00c0" <= ch <= "\u024f" or "\u1e00" <= ch <= "\u1eff"
+               for ch in text)
