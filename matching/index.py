@@ -1,0 +1,199 @@
+"""The candidate index: blocking keys and posting lists for online queries and batch linking.
+
+A record is indexed under every blocking key it yields (``blocking_keys``):
+
+    n:<token>          every name blocking token (folded spelling, phonetic code, transliterations: names.py)
+    doc:/docd:<number> document numbers, OCR-folded, and their digits alone (documents.py)
+    b:<y>:<lo>:<hi>    a full birth date with day and month sorted, so a day/month swap still meets
+    y:<token>:<year>   a name token with the birth year  } compound keys: they stay small when a token
+    p:<token>:<token>  two name tokens of one name       } alone is very common ("nguyen", "sok")
+
+A query takes the union of the posting lists of its keys, skipping any list longer than ``BLOCK_CAP``
+(an over-full single key is covered by the compound keys, which need two things to agree). For online
+queries the union is then cut to the ``QUERY_MAX_CANDIDATES`` records that share the most keys with the
+query, and those are scored. Recall matters more than speed here: a true match blocking misses is a
+missed abuser, so the caps are set by measurement (docs/matching.md), not by taste.
+
+Memory: records get dense int ids; a posting list is one int while it has one entry and an
+``array('i')`` after, and a record keeps its ``Prepared`` form so nothing is read twice.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from . import magic
+from .documents import document_blocking_keys
+from .model import Match, Model, default_model
+from .names import blocking_tokens
+from .record import Prepared, prepare
+
+Posting = int | array
+
+
+def blocking_keys(p: Prepared) -> set[str]:
+    """Every key ``p`` is filed under (see the module docstring)."""
+    keys: set[str] = set()
+    for name in p.names:
+        keys.update("n:" + t for t in blocking_tokens(name))
+    for doc in p.documents:
+        keys.update(document_blocking_keys(doc))
+    bd = p.birth_date
+    if bd is not None and bd.month is not None and bd.day is not None:
+        lo, hi = sorted((bd.month, bd.day))
+        keys.add(f"b:{bd.year}:{lo}:{hi}")
+    tokens = sorted(p.name_tokens)[: magic.COMPOUND_MAX_TOKENS]
+    if bd is not None:
+        keys.update(f"y:{t}:{bd.year}" for t in tokens)
+    keys.update(f"p:{a}:{b}" for a, b in combinations(tokens, 2))
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: str
+    probability: float
+    match: Match
+
+
+class CandidateIndex:
+    """Records by id with their blocking keys; ``query`` returns scored, explained candidates."""
+
+    def __init__(self, model: Model | None = None) -> None:
+        self._model = model
+        self._records: list[Prepared | None] = []
+        self._by_id: dict[str, int] = {}
+        self._postings: dict[str, Posting] = {}
+        self._token_counts: Counter[str] = Counter()
+        self._live = 0
+
+    def __len__(self) -> int:
+        return self._live
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._by_id
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = default_model()
+        return self._model
+
+    def add(self, record: Any) -> Prepared:
+        """Index a raw person record; its id must be new (use ``replace`` for a new version)."""
+        return self._add(prepare(record))
+
+    def _add(self, p: Prepared) -> Prepared:
+        if not p.id:
+            raise ValueError("record has no id")
+        if p.id in self._by_id:
+            raise KeyError("id already indexed; use replace()")
+        self.add_prepared(p)
+        return p
+
+    def add_prepared(self, p: Prepared, unique_id: bool = True) -> int:
+        """Index an already prepared record and return its internal int id.
+
+        ``unique_id=False`` is for batch linking, where a file may repeat an id: every row is indexed and
+        the id map keeps the last one.
+        """
+        if unique_id and p.id in self._by_id:
+            raise KeyError("id already indexed; use replace()")
+        iid = len(self._records)
+        self._records.append(p)
+        self._by_id[p.id] = iid
+        self._live += 1
+        postings = self._postings
+        for key in blocking_keys(p):
+            cur = postings.get(key)
+            if cur is None:
+                postings[key] = iid
+            elif isinstance(cur, int):
+                postings[key] = array("i", (cur, iid))
+            else:
+                cur.append(iid)
+        self._token_counts.update(p.name_tokens)
+        return iid
+
+    def replace(self, record: Any) -> Prepared:
+        """Index a new version of a record, dropping the old one (adds it if the id is new)."""
+        p = prepare(record)
+        if p.id in self._by_id:
+            self.remove(p.id)
+        return self._add(p)
+
+    def remove(self, record_id: str) -> bool:
+        """Forget a record; returns False if the id was not indexed."""
+        iid = self._by_id.pop(record_id, None)
+        if iid is None:
+            return False
+        p = self._records[iid]
+        assert p is not None
+        self._records[iid] = None
+        self._live -= 1
+        for key in blocking_keys(p):
+            cur = self._postings.get(key)
+            if isinstance(cur, int):
+                if cur == iid:
+                    del self._postings[key]
+            elif cur is not None:
+                cur.remove(iid)
+                if len(cur) == 1:
+                    self._postings[key] = cur[0]
+        self._token_counts.subtract(p.name_tokens)
+        return True
+
+    def get(self, record_id: str) -> Prepared | None:
+        iid = self._by_id.get(record_id)
+        return None if iid is None else self._records[iid]
+
+    def token_frequency(self, token: str) -> float:
+        """Share of indexed records whose names contain ``token`` (0 while the index is too small to tell)."""
+        if self._live < magic.TF_MIN_RECORDS:
+            return 0.0
+        return self._token_counts.get(token, 0) / self._live
+
+    def candidates(self, p: Prepared, cap_total: bool = True) -> set[int]:
+        """Internal ids of the records sharing a usable blocking key with ``p``.
+
+        With ``cap_total`` (online queries) at most ``QUERY_MAX_CANDIDATES`` are kept: those sharing the
+        most keys with ``p``.
+        """
+        counts: Counter[int] = Counter()
+        for key in blocking_keys(p):
+            cur = self._postings.get(key)
+            if cur is None:
+                continue
+            if isinstance(cur, int):
+                counts[cur] += 1
+            elif len(cur) <= magic.BLOCK_CAP:
+                counts.update(cur)
+        if cap_total and len(counts) > magic.QUERY_MAX_CANDIDATES:
+            return {iid for iid, _ in counts.most_common(magic.QUERY_MAX_CANDIDATES)}
+        return set(counts)
+
+    def query(self, record: Any, limit: int = 10, threshold: float = magic.QUERY_THRESHOLD) -> list[Candidate]:
+        """The best ``limit`` indexed records at or above ``threshold``, most probable first, explained.
+
+        A record in the index with the same id as the query is not its own candidate.
+        """
+        p = record if isinstance(record, Prepared) else prepare(record)
+        return self._score(p, self.candidates(p), limit, threshold)
+
+    def _score(self, p: Prepared, ids: Iterable[int], limit: int, threshold: float) -> list[Candidate]:
+        model, tf = self.model, self.token_frequency
+        found = []
+        for iid in ids:
+            other = self._records[iid]
+            if other is None or (p.id and other.id == p.id):
+                continue
+            match = model.score(p, other, tf)
+            if match.probability >= threshold:
+                found.append(Candidate(other.id, match.probability, match))
+        found.sort(key=lambda c: (-c.probability, c.id))
+        return found[:limit]

@@ -1,0 +1,252 @@
+"""The Fellegi-Sunter scoring model: one declarative feature table, weights from package data.
+
+Each feature compares one aspect of two prepared records and answers an agreement *level*. For every
+feature and level the model knows two probabilities, estimated by ``matching.train``:
+
+    m = P(level | the records are the same person)      u = P(level | they are not)
+
+and the level's weight is the log2 Bayes factor ``log2(m / u)``. A level of ``MISSING`` (one side had
+nothing usable) weighs 0: absence is not evidence. The total weight of a pair is
+
+    W = log2(prior / (1 - prior)) + sum of the feature weights
+
+(``prior`` is the share of matches among the candidate pairs that blocking produces), and the match
+probability is the calibrated logistic ``p = 1 / (1 + 2 ** -(slope * W + intercept))``; ``slope`` and
+``intercept`` are fitted on labelled training pairs because the independence assumption of Fellegi-Sunter
+makes raw weights over-confident (see docs/matching.md for the reliability check on held-out pairs).
+
+Common name tokens ("Nguyen", "Sok") agree by chance far more often than rare ones; when the caller gives
+token frequencies (the index and the linker do), an exact name agreement is discounted by how common the
+shared tokens are (Splink's term-frequency adjustment, capped by ``TF_MAX_DISCOUNT``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from . import magic
+from .dates import DATE_LEVELS, compare_birth_dates
+from .documents import DOCUMENT_LEVELS, compare_documents
+from .names import NAME_LEVELS, compare_names
+from .other import (
+    ADDRESS_LEVELS,
+    NATIONALITY_LEVELS,
+    SEX_LEVELS,
+    compare_addresses,
+    compare_nationalities,
+    compare_sex,
+)
+from .record import Prepared
+from .types import MISSING, FeatureResult
+
+WEIGHTS_RESOURCE = "model_weights.json"
+
+Comparator = Callable[[Prepared, Prepared], FeatureResult]
+TokenFrequency = Callable[[str], float]
+
+
+def _names(a: Prepared, b: Prepared) -> FeatureResult:
+    return compare_names(a.names, b.names)
+
+
+def _birth_date(a: Prepared, b: Prepared) -> FeatureResult:
+    return compare_birth_dates(a.birth_date, b.birth_date)
+
+
+def _documents(a: Prepared, b: Prepared) -> FeatureResult:
+    return compare_documents(a.documents, b.documents)
+
+
+def _sex(a: Prepared, b: Prepared) -> FeatureResult:
+    return compare_sex(a.sex, b.sex)
+
+
+def _nationalities(a: Prepared, b: Prepared) -> FeatureResult:
+    return compare_nationalities(a.nationalities, b.nationalities)
+
+
+def _addresses(a: Prepared, b: Prepared) -> FeatureResult:
+    return compare_addresses(a.addresses, b.addresses)
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One row of the model table: a name, the comparison and its levels (best first, MISSING excluded)."""
+
+    name: str
+    compare: Comparator
+    levels: tuple[str, ...]
+
+
+def _levels(levels: Any) -> tuple[str, ...]:
+    return tuple(level for level in levels if level != MISSING)
+
+
+# The model. Order matters only for the printed explanation.
+FEATURES: tuple[Feature, ...] = (
+    Feature("name", _names, _levels(NAME_LEVELS)),
+    Feature("birth_date", _birth_date, _levels(DATE_LEVELS)),
+    Feature("document", _documents, _levels(DOCUMENT_LEVELS)),
+    Feature("sex", _sex, _levels(SEX_LEVELS)),
+    Feature("nationality", _nationalities, _levels(NATIONALITY_LEVELS)),
+    Feature("address", _addresses, _levels(ADDRESS_LEVELS)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureScore:
+    name: str
+    level: str
+    weight: float
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A scored pair: calibrated probability, total log2 weight, one line per feature, model version."""
+
+    probability: float
+    weight: float
+    features: tuple[FeatureScore, ...]
+    model_version: str
+
+    def explain(self) -> str:
+        lines = [f"{f.name:<12} {f.level:<14} {f.weight:+7.2f}  {f.detail}" for f in self.features]
+        lines.append(f"{'total':<12} {'':<14} {self.weight:+7.2f}  probability {self.probability:.4f}")
+        lines.append(f"model {self.model_version}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"probability": self.probability, "weight": self.weight, "model_version": self.model_version,
+                "features": [{"name": f.name, "level": f.level, "weight": f.weight, "detail": f.detail}
+                             for f in self.features]}
+
+
+def weight_of(m: float, u: float) -> float:
+    """log2 Bayes factor of one level, clipped so that one feature can never decide alone."""
+    w = math.log2(max(m, magic.MIN_PROBABILITY) / max(u, magic.MIN_PROBABILITY))
+    return max(-magic.MAX_LEVEL_WEIGHT, min(magic.MAX_LEVEL_WEIGHT, w))
+
+
+class Model:
+    """The feature table with its trained parameters; ``score`` is pure and thread-safe."""
+
+    def __init__(self, params: Mapping[str, Any], features: tuple[Feature, ...] = FEATURES) -> None:
+        self.params = params
+        self.features = features
+        self.prior = float(params["prior"])
+        self.prior_weight = math.log2(self.prior / (1.0 - self.prior))
+        calibration = params.get("calibration", {})
+        self.slope = float(calibration.get("slope", 1.0))
+        self.intercept = float(calibration.get("intercept", 0.0))
+        self.weights: dict[str, dict[str, float]] = {}
+        for feature in features:
+            table = params["features"].get(feature.name, {})
+            self.weights[feature.name] = {level: weight_of(mu["m"], mu["u"]) for level, mu in table.items()}
+        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+        self.version = f"{params.get('name', 'fs')}-{digest}"
+
+    def probability(self, weight: float) -> float:
+        z = self.slope * weight + self.intercept
+        if z < -60:
+            return 0.0
+        return 1.0 / (1.0 + 2.0 ** -z)
+
+    def score(self, a: Prepared, b: Prepared, tf: TokenFrequency | None = None) -> Match:
+        total = self.prior_weight
+        scores = []
+        for feature in self.features:
+            result = feature.compare(a, b)
+            level = result.level
+            detail = result.detail
+            if level == MISSING:
+                w = 0.0
+            else:
+                table = self.weights[feature.name]
+                if level in table:
+                    w = table[level]
+                else:  # a level the weights file does not know: neutral, and say so
+                    w = 0.0
+                    detail = f"{detail} (level not in model, neutral)"
+                if tf is not None and feature.name == "name" and level == feature.levels[0]:
+                    discount, why = tf_discount(a, b, w, tf)
+                    if discount:
+                        w -= discount
+                        detail = f"{detail}; {why}"
+            total += w
+            scores.append(FeatureScore(feature.name, level, round(w, 3), detail))
+        return Match(self.probability(total), round(total, 3), tuple(scores), self.version)
+
+    def explain(self) -> str:
+        """The model table: for every feature and level, m, u and the weight."""
+        lines = [f"model {self.version}: prior {self.prior:.4g} (weight {self.prior_weight:+.2f}), "
+                 f"calibration slope {self.slope:.3f} intercept {self.intercept:+.3f}"]
+        for feature in self.features:
+            table = self.params["features"].get(feature.name, {})
+            lines.append(f"{feature.name}:")
+            for level in feature.levels:
+                mu = table.get(level)
+                if mu is None:
+                    lines.append(f"  {level:<16} (not trained: neutral)")
+                else:
+                    lines.append(f"  {level:<16} m={mu['m']:.5f} u={mu['u']:.6f} "
+                                 f"weight={self.weights[feature.name][level]:+.2f}")
+            lines.append(f"  {MISSING:<16} weight=+0.00")
+        return "\n".join(lines)
+
+
+def tf_discount(a: Prepared, b: Prepared, weight: float, tf: TokenFrequency) -> tuple[float, str]:
+    """Discount an exact name agreement when every shared token is common.
+
+    The trained u of the exact level is an average over all names; a pair sharing only very common tokens
+    agrees by chance more often. Following Splink, the adjusted weight uses the frequency of the *rarest*
+    shared token: ``log2(u_avg / freq)`` (only ever a discount here, at most ``TF_MAX_DISCOUNT`` bits).
+    """
+    shared = a.name_tokens & b.name_tokens
+    if not shared:
+        return 0.0, ""
+    rarest = min(tf(tok) for tok in shared)
+    if rarest <= magic.TF_MIN_FREQUENCY:
+        return 0.0, ""
+    discount = min(magic.TF_MAX_DISCOUNT, math.log2(rarest / magic.TF_MIN_FREQUENCY))
+    if discount <= 0.0 or weight <= 0.0:
+        return 0.0, ""
+    return discount, f"common name tokens (-{discount:.1f})"
+
+
+def load_params(path: str | None = None) -> dict[str, Any]:
+    if path is None:
+        text = resources.files(__package__).joinpath(WEIGHTS_RESOURCE).read_text(encoding="utf-8")
+    else:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    params: dict[str, Any] = json.loads(text)
+    return params
+
+
+@cache
+def default_model() -> Model:
+    """The shipped model (weights from package data), loaded once."""
+    return Model(load_params())
+
+
+def score(a: Prepared, b: Prepared, tf: TokenFrequency | None = None) -> Match:
+    return default_model().score(a, b, tf)
+
+
+def explain() -> str:
+    return default_model().explain()
+
+
+def __getattr__(name: str) -> str:
+    # MODEL_VERSION is derived from the shipped weights, so it is computed on first use.
+    if name == "MODEL_VERSION":
+        return default_model().version
+    raise AttributeError(name)

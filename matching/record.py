@@ -1,0 +1,127 @@
+"""Record preparation: read a person record once, leniently, into what the features compare.
+
+``prepare`` is the only place that reads the canonical person record (``protocols/person.py``) on the
+matching side. Unlike the strict validator it never refuses: partner registers send empty names, dates
+that do not exist, numbers in odd formats and fields of the wrong type. It keeps what it can read and
+lists the rest in ``problems`` in words that never repeat the values themselves (they are personal data),
+e.g. "birth_date: birth day is impossible; only the year and month are used", "names[1] empty".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dates import BirthDate, parse_birth_date
+from .documents import DocKey, document_key
+from .names import NameKey, name_key
+from .normalize import problems as text_problems
+from .other import Address, prepare_addresses, prepare_nationalities
+
+_MAX_ITEMS = 20  # more names/documents/addresses than this is noise, not identity (person.py allows 20)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One record, read once: everything the model's features and the index's blocking keys need."""
+
+    id: str
+    names: list[NameKey] = field(default_factory=list)
+    birth_date: BirthDate | None = None
+    documents: list[DocKey] = field(default_factory=list)
+    sex: str | None = None
+    nationalities: frozenset[str] = frozenset()
+    addresses: tuple[Address, ...] = ()
+    problems: list[str] = field(default_factory=list)
+    name_tokens: frozenset[str] = frozenset()
+
+
+def prepare(record: Any) -> Prepared:
+    """Read ``record`` leniently; never raises (a non-object becomes an empty record with a problem)."""
+    if not isinstance(record, Mapping):
+        return Prepared(id="", problems=["record is not an object"])
+    raw_id = record.get("id")
+    out = Prepared(id=str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else "")
+    if not out.id:
+        out.problems.append("id missing")
+    _read_names(record.get("names"), out)
+    _read_birth_date(record.get("birth_date"), out)
+    _read_documents(record.get("documents"), out)
+    sex = record.get("sex")
+    if isinstance(sex, str) and sex.strip():
+        out.sex = sex.strip().lower()
+    elif sex is not None:
+        out.problems.append("sex unreadable")
+    nationalities = _items(record.get("nationalities"), "nationalities", out)
+    out.nationalities = prepare_nationalities(nationalities)
+    if len(out.nationalities) < len({n for n in nationalities if isinstance(n, str)}):
+        out.problems.append("nationalities: some codes unreadable")
+    out.addresses = prepare_addresses(_items(record.get("addresses"), "addresses", out))
+    return out
+
+
+def _items(value: Any, what: str, out: Prepared) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        out.problems.append(f"{what} is not a list")
+        return []
+    if len(value) > _MAX_ITEMS:
+        out.problems.append(f"{what}: only the first {_MAX_ITEMS} read")
+    return value[:_MAX_ITEMS]
+
+
+def _read_names(value: Any, out: Prepared) -> None:
+    tokens: set[str] = set()
+    names = _items(value, "names", out)
+    if not names:
+        out.problems.append("no names")
+    for i, raw in enumerate(names):
+        if not isinstance(raw, Mapping):
+            out.problems.append(f"names[{i}] is not an object")
+            continue
+        for part in ("full", "family", "given"):
+            text = raw.get(part)
+            if isinstance(text, str) and text:
+                out.problems.extend(f"names[{i}].{part}: {p}" for p in text_problems(text))
+        try:
+            key = name_key(dict(raw))
+        except Exception:  # a feature bug must not drop a record: say so and go on
+            out.problems.append(f"names[{i}] unreadable")
+            continue
+        if key is None:
+            out.problems.append(f"names[{i}] empty")
+            continue
+        out.names.append(key)
+        tokens.update(_tokens_of(key))
+    out.name_tokens = frozenset(tokens)
+
+
+def _tokens_of(key: NameKey) -> tuple[str, ...]:
+    return tuple(key.tokens)
+
+
+def _read_birth_date(value: Any, out: Prepared) -> None:
+    if value is None:
+        return
+    date, problem = parse_birth_date(value)
+    out.birth_date = date
+    if problem:
+        out.problems.append(f"birth_date: {problem}")
+
+
+def _read_documents(value: Any, out: Prepared) -> None:
+    for i, raw in enumerate(_items(value, "documents", out)):
+        if not isinstance(raw, Mapping):
+            out.problems.append(f"documents[{i}] is not an object")
+            continue
+        try:
+            key = document_key(dict(raw))
+        except Exception:  # same as names: report, do not drop the record
+            out.problems.append(f"documents[{i}] unreadable")
+            continue
+        if key is None:
+            out.problems.append(f"documents[{i}] has no usable number")
+        else:
+            out.documents.append(key)

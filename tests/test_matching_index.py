@@ -1,0 +1,140 @@
+"""The candidate index (matching/index.py) and the batch linker (matching/link.py)."""
+
+from __future__ import annotations
+
+import json
+from array import array
+
+import pytest
+
+from matching import magic
+from matching.index import CandidateIndex, blocking_keys
+from matching.link import link
+from matching.record import prepare
+
+
+def person(pid: str, family: str, given: str, dob: str | None = "1980-03-14", doc: str | None = None,
+           sex: str = "male") -> dict:
+    rec: dict = {"id": pid, "names": [{"family": family, "given": given, "full": f"{family} {given}"}], "sex": sex}
+    if dob:
+        rec["birth_date"] = dob
+    if doc:
+        rec["documents"] = [{"kind": "passport", "number": doc, "country": "KH"}]
+    return rec
+
+
+CROWD = [person(f"c{i}", fam, giv, f"19{50 + i % 45}-{1 + i % 12:02d}-{1 + i % 28:02d}")
+         for i, (fam, giv) in enumerate((f, g) for f in ("sok", "chan", "heng", "meas", "keo")
+                                        for g in ("dara", "sophea", "vanna", "rithy", "bopha", "chenda",
+                                                  "piseth", "visal", "sreymom", "kosal"))]
+
+
+@pytest.fixture
+def index() -> CandidateIndex:
+    idx = CandidateIndex()
+    for r in CROWD:
+        idx.add(r)
+    idx.add(person("target", "Nguyen", "Van Minh", "1975-08-21", "C1234567"))
+    return idx
+
+
+def test_query_finds_a_noisy_copy_first_with_an_explanation(index: CandidateIndex) -> None:
+    found = index.query(person("q", "Nguyen", "Van Mihn", "1975-08-21"), limit=3)
+    assert found and found[0].id == "target"
+    assert found[0].probability >= 0.5
+    assert {f.name for f in found[0].match.features} >= {"name", "birth_date"}
+
+
+def test_query_by_document_number_alone_despite_a_different_spelling(index: CandidateIndex) -> None:
+    q = person("q", "Nguyễn", "Minh", None, "c 123-4567")
+    assert "target" in {c.id for c in index.query(q, limit=5, threshold=0.0)}
+
+
+def test_limit_threshold_and_order(index: CandidateIndex) -> None:
+    found = index.query(person("q", "sok", "dara", "1950-01-01"), limit=4, threshold=0.0)
+    assert 0 < len(found) <= 4
+    assert [c.probability for c in found] == sorted((c.probability for c in found), reverse=True)
+    assert all(c.probability >= 0.3 for c in index.query(person("q", "sok", "dara"), threshold=0.3))
+
+
+def test_a_record_is_not_its_own_candidate(index: CandidateIndex) -> None:
+    assert all(c.id != "c0" for c in index.query(CROWD[0], threshold=0.0))
+
+
+def test_replace_and_remove(index: CandidateIndex) -> None:
+    n = len(index)
+    index.replace(person("target", "Tran", "Thi Lan", "1991-01-02"))
+    assert len(index) == n
+    assert all(c.id != "target" for c in index.query(person("q", "Nguyen", "Van Minh", "1975-08-21")))
+    assert index.query(person("q", "Tran", "Thi Lan", "1991-01-02"))[0].id == "target"
+    assert index.remove("target") and not index.remove("target")
+    assert "target" not in index and len(index) == n - 1
+    assert index.query(person("q", "Tran", "Thi Lan", "1991-01-02")) == []
+    index.replace(person("new", "Ly", "Sovann"))  # replace of an unknown id adds it
+    assert "new" in index
+
+
+def test_add_refuses_a_duplicate_id(index: CandidateIndex) -> None:
+    with pytest.raises(KeyError):
+        index.add(person("target", "x", "y"))
+    with pytest.raises(ValueError, match="no id"):
+        index.add({"names": [{"full": "Sok Dara"}]})
+
+
+def test_postings_stay_compact_through_add_and_remove() -> None:
+    idx = CandidateIndex()
+    idx.add(person("a", "Sok", "Dara"))
+    key = "n:" + sorted(t for t in blocking_keys(prepare(person("a", "Sok", "Dara"))) if t.startswith("n:"))[0][2:]
+    assert isinstance(idx._postings[key], int)
+    idx.add(person("b", "Sok", "Dara"))
+    assert isinstance(idx._postings[key], array)
+    idx.remove("b")
+    assert isinstance(idx._postings[key], int)
+    idx.remove("a")
+    assert idx._postings == {}
+
+
+def test_oversized_blocks_are_skipped_but_compound_keys_keep_recall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(magic, "BLOCK_CAP", 5)
+    idx = CandidateIndex()
+    for i in range(40):  # 40 "Sok" with various given names and dates: the "sok" block is over the cap
+        idx.add(person(f"s{i}", "Sok", f"name{chr(97 + i % 26)}{chr(97 + i // 26)}", f"19{60 + i % 30}-05-06"))
+    idx.add(person("t", "Sok", "Kosal", "1984-02-09"))
+    q = prepare(person("q", "Sok", "Kosal", None))  # no date: only the name pair key can find it
+    cands = idx.candidates(q)
+    assert len(cands) < 10
+    assert idx._by_id["t"] in cands
+
+
+def test_online_query_scores_at_most_the_candidate_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(magic, "QUERY_MAX_CANDIDATES", 3)
+    idx = CandidateIndex()
+    for r in CROWD:
+        idx.add(r)
+    q = prepare(person("q", "sok", "dara", "1950-01-01"))
+    assert len(idx.candidates(q)) == 3
+    assert len(idx.candidates(q, cap_total=False)) > 3
+
+
+def test_token_frequency_needs_enough_records(index: CandidateIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert index.token_frequency("sok") == 0.0
+    monkeypatch.setattr(magic, "TF_MIN_RECORDS", 10)
+    assert index.token_frequency("sok") == pytest.approx(10 / len(index))
+
+
+def test_link_two_lists_and_dedup_each_pair_once() -> None:
+    left = [person("l1", "Nguyen", "Van Minh", "1975-08-21"), person("l2", "Sok", "Dara", "1988-02-03")]
+    right = [person("r1", "Nguyen", "Van Minh", "1975-08-21"), person("r2", "Heng", "Bopha", "1960-10-10")]
+    assert [(x.left_id, x.right_id) for x in link(left, right)] == [("l1", "r1")]
+    rows = list(link([*left, *right], None))
+    assert [(x.left_id, x.right_id) for x in rows] == [("l1", "r1")]
+    assert all(0.5 <= x.probability <= 1.0 for x in rows)
+
+
+def test_link_survives_messy_records_and_reports_progress() -> None:
+    seen: list[tuple[int, int]] = []
+    messy = [{"id": "m1", "names": "oops"}, {"id": "m2"}, json.loads('{"id": "m3", "names": [null]}'),
+             person("m4", "Sok", "Dara")]
+    rows = list(link(messy, [person("x", "Sok", "Dara")], progress=lambda d, t: seen.append((d, t))))
+    assert [(r.left_id, r.right_id) for r in rows] == [("m4", "x")]
+    assert seen[-1] == (4, 4)
