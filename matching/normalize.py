@@ -115,7 +115,14 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The folded tokens of a name, honorifics dropped. Never raises; [] when nothing is usable."""
-    return list(_tokens(clean(text)))
+    if not isinstance(text, str):
+        return []
+    return list(_tokens_raw(text[: magic.NAME_INPUT_MAX]))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _tokens_raw(text: str) -> tuple[str, ...]:
+    return _tokens(clean(text))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
