@@ -26,6 +26,18 @@ NAME_TITLES_NATIVE = ("លោកស្រី", "លោក", "អ្នកស្�
 TRANSLIT_CACHE_SIZE = 1 << 18
 TRANSLIT_MAX_WORD = 40
 
+# Name comparison (matching/names.py). At most this many tokens of one name are kept.
+NAME_MAX_TOKENS = 8
+# Token similarity given to equal phonetic codes, and to an initial that matches a token's first letter.
+NAME_PHONETIC_SIM = 0.95
+NAME_INITIAL_SIM = 0.87
+# Every aligned token at least this similar (mean of Jaro-Winkler and normalised Levenshtein): "fuzzy".
+NAME_TOKEN_CLOSE = 0.80
+# Joined names at least this Jaro-Winkler-similar, with no token agreeing: "weak".
+NAME_WHOLE_WEAK = 0.85
+# Phonetic codes shorter than this are not blocked on (too many people share "s" or "la").
+NAME_BLOCK_MIN_CODE = 2
+
 # --- dates, documents and other fields --------------------------------------------------------------
 # Birth dates (matching/dates.py). Years before this are reported as implausible for a living person;
 # clean_partial_date refuses anything before 1850 at the API, the matcher still reads such dates leniently.
