@@ -3,7 +3,8 @@
 JCS sorts object keys by their UTF-16 code units, writes numbers the ECMAScript way and strings with the
 minimal escapes, in UTF-8, with no whitespace. Before handing a value to ``rfc8785`` we refuse what JCS
 cannot represent faithfully, with one error, :class:`CanonicalError`: non-string keys, integers outside
-I-JSON's +-(2**53-1), NaN and infinities, lone surrogates, other Python types (tuples are lists), and
+I-JSON's +-(2**53-1), NaN and infinities, floats from 2**53 to 1e21 (JCS writes them as integer literals
+the strict parser would refuse), lone surrogates, other Python types (tuples are lists), and
 nesting deeper than the strict parser accepts (``rfc8785`` recurses; we check depth first, iteratively).
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import rfc8785
 
-from .strictjson import DEFAULT_MAX_DEPTH, MAX_SAFE_INT
+from .strictjson import DEFAULT_MAX_DEPTH, JCS_EXPONENT_FROM, MAX_SAFE_INT
 
 
 class CanonicalError(ValueError):
@@ -50,6 +51,8 @@ def check_canonicalizable(obj: Any, *, max_depth: int = DEFAULT_MAX_DEPTH) -> No
         elif isinstance(value, float):
             if math.isnan(value) or math.isinf(value):
                 raise CanonicalError("bad_number", "NaN and infinities have no JSON form")
+            if MAX_SAFE_INT < abs(value) < JCS_EXPONENT_FROM:
+                raise CanonicalError("bad_number", "JCS writes this as an integer beyond 2**53")
         elif isinstance(value, str):
             _check_str(value)
         elif isinstance(value, dict | list | tuple):

@@ -22,6 +22,7 @@ from typing import Any
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 32
 MAX_SAFE_INT = 2**53 - 1  # I-JSON: integers in [-(2**53)+1, 2**53-1] are exact in IEEE 754 doubles
+JCS_EXPONENT_FROM = 1e21  # from here JCS (ECMAScript) writes numbers with an exponent
 CODES = ("duplicate_key", "bad_number", "lone_surrogate", "too_deep", "too_large", "invalid_json", "invalid_utf8")
 
 # A JSON string (unrolled loop: linear, no backtracking) or one bracket.
@@ -135,6 +136,9 @@ def _float(literal: str) -> float:
     value = float(literal)
     if value in (float("inf"), float("-inf")):
         raise StrictJSONError("bad_number", "has a number too large for a double")
+    if MAX_SAFE_INT < abs(value) < JCS_EXPONENT_FROM:
+        # JCS would write it as a plain integer beyond 2**53, which this parser refuses: keep the round trip closed
+        raise StrictJSONError("bad_number", "has a number between 2**53 and 1e21")
     if value == 0.0:
         mantissa = re.split(r"[eE]", literal, maxsplit=1)[0]
         if _NONZERO_DIGIT.search(mantissa):

@@ -24,6 +24,7 @@ from .encoding import b64u_encode
 from .envelope import seal, signing_bytes
 from .fixtures import EPHEMERAL_SECRET, KH_NEXT, NODE_KEYS, NOW, key_set, sample_bodies
 from .keyset import publish_key_set
+from .messages import validate_body
 
 # RFC 8785 section 3.2.2/3.2.3 examples and a few of our own (UTF-16 key order, escapes, number forms).
 JCS_CASES = [
@@ -33,7 +34,7 @@ JCS_CASES = [
     '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh",'
     ' "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control", "\\u00f6": "Latin Small Letter O'
     ' With Diaeresis"}',
-    '{"name": "\\u179f\\u17bb\\u1781", "b": [1, -0, 9007199254740991, 1.5e-7, 1e20, 1e21], "a": {}}',
+    '{"name": "\\u179f\\u17bb\\u1781", "b": [1, -0, 9007199254740991, 1.5e-7, 9007199254740991.0, 1e21], "a": {}}',
 ]
 
 
@@ -48,6 +49,7 @@ def _envelope_case(n: int, message_type: str, body: dict[str, Any], sender: str,
                 ephemeral=PrivateKey(EPHEMERAL_SECRET))
     envelope = strictjson.loads(wire)
     signed = signing_bytes(envelope)
+    body = validate_body(message_type, body, sender=sender, recipient=recipient)  # what was actually encrypted
     return {"name": f"{message_type} {sender}->{recipient}", "type": message_type, "from": sender, "to": recipient,
             "now": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"), "body": body,
             "body_canonical_utf8": canonical_bytes(body).decode(), "ephemeral_secret_hex": EPHEMERAL_SECRET.hex(),

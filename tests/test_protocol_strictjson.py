@@ -26,6 +26,8 @@ SECRET = "Sokha1979"  # stands for personal data that must never appear in an er
     (b'[9007199254740992]', "bad_number"),
     (b'[-9007199254740992]', "bad_number"),
     (b'[' + b'9' * 5000 + b']', "bad_number"),
+    (b'[1e16]', "bad_number"),  # JCS would write it as an integer beyond 2**53
+    (b'[100000000000000000000]', "bad_number"),
     (b'["\\ud800"]', "lone_surrogate"),
     (b'["\\udc00\\ud800"]', "lone_surrogate"),
     (b'{"\\ud83d": 1}', "lone_surrogate"),
@@ -52,7 +54,7 @@ def test_refuses_with_code(data: bytes, code: str) -> None:
 @pytest.mark.parametrize(("data", "expected"), [
     (b'{"a": [1, 2.5, "x", null, true, false, {}]}', {"a": [1, 2.5, "x", None, True, False, {}]}),
     (b'[9007199254740991, -9007199254740991, 0, -0]', [2**53 - 1, -(2**53 - 1), 0, 0]),
-    (b'[1e308, 0.0, 0e10, 1.5e-300]', [1e308, 0.0, 0.0, 1.5e-300]),
+    (b'[1e308, 0.0, 0e10, 1.5e-300, 1e21, 9007199254740991.0]', [1e308, 0.0, 0.0, 1.5e-300, 1e21, 2.0**53 - 1]),
     (b'["\\ud83d\\ude00", "\\u00e9", "\xe1\x9e\x9f"]', ["😀", "é", "ស"]),
     (b'["\\\\ud800"]', ["\\ud800"]),  # an escaped backslash, not a surrogate escape
     (b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', {"a": "[" * 44}),  # brackets inside strings
@@ -138,6 +140,7 @@ def test_canonical_bytes_sorts_keys_by_utf16_and_minimises() -> None:
     (float("nan"), "bad_number"),
     ([float("inf")], "bad_number"),
     ({"a": 2**53}, "bad_number"),
+    ([2.0**60], "bad_number"),
     (["\ud800"], "lone_surrogate"),
     ({"\udfff": 1}, "lone_surrogate"),
     ({1: "x"}, "bad_key"),
