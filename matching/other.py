@@ -100,11 +100,19 @@ class Address:
     country: str | None
 
 
-def _clean(value: object) -> str:
+# Words that clerks abbreviate or drop in addresses: mapped to one form ("" drops the word).
+_ADDRESS_WORDS = {"st": "street", "str": "street", "rd": "road", "ave": "avenue", "no": "", "nr": "",
+                  "house": "", "number": "", "duong": "street", "đường": "street", "mu": "moo", "m": "moo"}
+
+
+def _clean(value: object, words: dict[str, str] | None = None) -> str:
     if not isinstance(value, str):
         return ""
     text = unicodedata.normalize("NFKC", value).casefold()
-    return " ".join("".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text).split())
+    tokens = "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text).split()
+    if words:
+        tokens = [words.get(t, t) for t in tokens]
+    return " ".join(t for t in tokens if t)
 
 
 def prepare_addresses(raw: object) -> tuple[Address, ...]:
@@ -131,7 +139,7 @@ _ADDRESS_FIELDS = ("line", "locality", "postcode", "region", "country")
 @functools.lru_cache(maxsize=65536)   # records arrive raw from callers that compare one against many
 def _prepare_address(fields: tuple[str | None, ...]) -> Address | None:
     line, locality, postcode, region, country = fields
-    addr = Address(_clean(line), _clean(locality), _clean(postcode).replace(" ", ""), _clean(region),
+    addr = Address(_clean(line, _ADDRESS_WORDS), _clean(locality), _clean(postcode).replace(" ", ""), _clean(region),
                    _alpha2(country) if country is not None and len(country) <= 3 else None)
     return addr if addr.line or addr.locality or addr.postcode or addr.region else None
 
@@ -163,7 +171,7 @@ def _pair(x: Address, y: Address) -> tuple[str, float, str] | None:
     same_place = same_postcode or (locality is not None and locality >= magic.ADDRESS_LOCALITY_MIN)
     place_unknown = locality is None and not (x.postcode and y.postcode)
     if x.line and y.line and (same_place or place_unknown):
-        line = fuzz.token_set_ratio(x.line, y.line)
+        line = fuzz.token_sort_ratio(x.line, y.line)   # not set ratio: a subset ("street") would score 100
         if line >= magic.ADDRESS_LINE_MIN:
             return "line", line / 100, f"address lines agree ({line:.0f}%)"
     if same_place:

@@ -68,6 +68,9 @@ PHNOM_PENH = {"line": "House 12, Street 271, Sangkat Toul Tumpung", "locality": 
     (PHNOM_PENH, {"line": "House 12, Street 271", "locality": "Bangkok", "country": "TH"}, MISSING),
     (PHNOM_PENH, {"country": "KH"}, MISSING),                                              # nothing comparable
     ({"line": "12 Sukhumvit Soi 11"}, {"line": "12 sukhumvit soi 11"}, "line"),
+    ({"line": "House 12, Street 271", "locality": "Kampot"}, {"line": "No. 12, St. 271", "locality": "kampot"},
+     "line"),                                                                               # abbreviations
+    ({"line": "House 12, Street 271"}, {"line": "House 21, Street 217"}, "different"),
 ])
 def test_addresses(a: dict, b: dict, level: str) -> None:
     result = compare_addresses([a], [b])
@@ -84,7 +87,7 @@ def test_address_leniency_and_best_pair() -> None:
 
 def test_prepared_addresses() -> None:
     prepared = prepare_addresses([PHNOM_PENH, {"line": "  "}])
-    assert prepared == (Address("house 12 street 271 sangkat toul tumpung", "phnom penh", "120408", "", "KH"),)
+    assert prepared == (Address("12 street 271 sangkat toul tumpung", "phnom penh", "120408", "", "KH"),)
     assert prepare_addresses(prepared) is prepared
     thai = prepare_addresses([{"line": "ถนนสุขุมวิท ซอย 11", "country": "TH"}])[0]
     assert thai.line == "ถนนสุขุมวิท ซอย 11"          # Thai vowel marks survive normalisation

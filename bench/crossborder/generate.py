@@ -78,6 +78,7 @@ class Person:
     alias: PersonName | None
     birth_place: str
     home: tuple[str, str]              # (locality, postcode) in the country of nationality
+    home_line: str                     # the street line of that home, as on an identity card
     passport: str
     passport_expires: dt.date
     national_id: str
@@ -105,7 +106,8 @@ class Generator:
         if self.chance("alias"):
             alias = self.bank.person_name(nat, sex, rng)
         return Person(nat, sex, pert.random_birth_date(rng), self.bank.person_name(nat, sex, rng), alias,
-                      rng.choice(PLACES[nat])[0], rng.choice(PLACES[nat]), pert.passport_number(nat, rng),
+                      rng.choice(PLACES[nat])[0], rng.choice(PLACES[nat]), _street(nat, rng),
+                      pert.passport_number(nat, rng),
                       dt.date(rng.randint(2024, 2035), rng.randint(1, 12), rng.randint(1, 28)),
                       pert.national_id(nat, rng))
 
@@ -122,7 +124,8 @@ class Generator:
         other = self.person(p.nationality)
         gap = self.rng.choice([-1, 1]) * self.rng.randint(1, 15)
         year = min(2001, max(1940, p.birth.year + gap))
-        return replace(other, name=_same_family(other.name, p.name), home=p.home, birth_place=p.birth_place,
+        return replace(other, name=_same_family(other.name, p.name), home=p.home, home_line=p.home_line,
+                       birth_place=p.birth_place,
                        birth=pert.random_birth_date(self.rng, year, year))
 
     def twin(self, p: Person) -> Person:
@@ -164,8 +167,10 @@ class Generator:
         if docs:
             rec["documents"] = docs
         if self.chance("left_address"):
-            place = p.home if p.nationality == "KH" else rng.choice(PLACES["KH"])
-            rec["addresses"] = [_address("KH", place, rng)]
+            if p.nationality == "KH":
+                rec["addresses"] = [_address("KH", p.home, rng, p.home_line)]
+            else:
+                rec["addresses"] = [_address("KH", rng.choice(PLACES["KH"]), rng)]
         return rec
 
     def right_record(self, p: Person, country: str, rid: str, left_has_passport: bool) -> dict:
@@ -208,7 +213,7 @@ class Generator:
         if self.chance("right_address"):
             addresses.append(_address(country, rng.choice(PLACES[country]), rng))
         if p.nationality == "KH" and self.chance("right_home_address"):
-            addresses.append(_address("KH", p.home, rng))
+            addresses.append(_address("KH", p.home, rng, p.home_line))
         if addresses:
             rec["addresses"] = addresses
         return rec
@@ -320,10 +325,21 @@ def _name(pn: PersonName, form: NameForm | None, kind: str, structured: bool, sw
     return out
 
 
-def _address(country: str, place: tuple[str, str], rng: random.Random) -> dict:
+def _street(country: str, rng: random.Random) -> str:
     n = rng.randint(1, 300)
-    line = {"KH": f"House {n}, Street {rng.randint(1, 600)}", "TH": f"{n} Moo {rng.randint(1, 12)}",
-            "VN": f"{n} Duong {rng.choice(['Le Loi', 'Tran Hung Dao', 'Nguyen Hue', 'Hai Ba Trung'])}"}[country]
+    if country == "KH":
+        return f"House {n}, Street {rng.randint(1, 600)}"
+    if country == "TH":
+        return f"{n} Moo {rng.randint(1, 12)}"
+    return f"{n} Duong {rng.choice(['Le Loi', 'Tran Hung Dao', 'Nguyen Hue', 'Hai Ba Trung'])}"
+
+
+def _address(country: str, place: tuple[str, str], rng: random.Random, line: str | None = None) -> dict:
+    """An address; a known home line is sometimes written in another style ("No. 12, St. 271")."""
+    if line is None:
+        line = _street(country, rng)
+    elif rng.random() < 0.3:
+        line = line.replace("House ", "No. ").replace("Street ", "St. ")
     out = {"line": line, "locality": place[0], "country": country}
     if rng.random() < 0.6:
         out["postcode"] = place[1]
