@@ -263,7 +263,8 @@ class Generator:
                                           p.birth, p.sex, expires)
                 st["right_mrz"] += 1
             docs.append(doc)
-            st["right_passport_shared" if left_has_passport and number == p.passport else "right_passport"] += 1
+            st["right_passport"] += 1
+            st["right_passport_same_as_left"] += left_has_passport and clean == p.passport
         if p.nationality == country and self.chance("right_national_id_own"):
             docs.append({"kind": "national_id", "number": p.national_id, "country": country})
         return docs
