@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from .policy import PURPOSES, policy
+from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -82,6 +83,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/users/{id}/enable"): {
         "summary": "Enable an account", "parameters": [USER_ID],
         "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}},
+    **RECORD_OPERATIONS,  # /api/v1/records (exchange/registry/openapi.py)
 }
 
 

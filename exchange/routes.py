@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from . import audit_api, auth_api, health, openapi, users_api
+from .registry import api as registry_api
 
 ROUTES = [
     ("GET", "/healthz", health.healthz),
@@ -14,6 +15,12 @@ ROUTES = [
     ("POST", "/api/v1/auth/logout", auth_api.logout),
     ("GET", "/api/v1/auth/me", auth_api.me),
     ("GET", "/api/v1/audit", audit_api.list_audit),
+    ("POST", "/api/v1/records", registry_api.create_record),
+    ("GET", "/api/v1/records", registry_api.list_records),
+    ("GET", "/api/v1/records/{id}", registry_api.read_record),
+    ("PUT", "/api/v1/records/{id}", registry_api.replace_record),
+    ("POST", "/api/v1/records/{id}/withdraw", registry_api.withdraw_record),
+    ("GET", "/api/v1/records/{id}/history", registry_api.record_history),
     ("GET", "/api/v1/users", users_api.list_users),
     ("POST", "/api/v1/users", users_api.add_user),
     ("POST", "/api/v1/users/{id}/disable", users_api.disable_user),

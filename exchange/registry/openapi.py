@@ -1,0 +1,152 @@
+"""OpenAPI 3.1 description of ``/api/v1/records`` (merged into ``exchange.openapi.OPERATIONS``).
+
+The limits and enumerations come from the validators' own constants (``protocols.person``,
+``protocols.record``), so the document and the checks cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from protocols import person as P
+from protocols import record as R
+
+from ..policy import PURPOSES
+from .api import DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, WITHDRAWAL_REASONS
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
+_COUNTRY = {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2"}
+
+
+def _text(max_len: int) -> dict[str, Any]:
+    return {"type": "string", "maxLength": max_len}
+
+
+def _object(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": list(required), "properties": props}
+
+
+NAME = _object({"family": _text(P.MAX_NAME), "given": _text(P.MAX_NAME), "full": _text(P.MAX_NAME),
+                "script": {"type": "string", "enum": list(P.SCRIPTS)},
+                "kind": {"type": "string", "enum": list(P.NAME_KINDS), "default": "primary"}})
+DOCUMENT = _object({"kind": {"type": "string", "enum": list(P.DOCUMENT_KINDS)},
+                    "number": {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9 ./-]+$"},
+                    "country": _COUNTRY, "expires": _DATE,
+                    "mrz": {"type": "string", "maxLength": 100, "pattern": "^[A-Z0-9<\n]+$"}}, ("kind", "number"))
+ADDRESS = _object({"line": _text(P.MAX_TEXT), "locality": _text(P.MAX_TEXT), "postcode": _text(P.MAX_TEXT),
+                   "region": _text(P.MAX_TEXT), "country": _COUNTRY})
+PERSON = _object({
+    "id": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},
+    "names": {"type": "array", "minItems": 1, "maxItems": P.MAX_NAMES, "items": NAME},
+    "sex": {"type": "string", "enum": list(P.SEXES)},
+    "birth_date": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+    "birth_place": _text(P.MAX_TEXT),
+    "nationalities": {"type": "array", "maxItems": P.MAX_NATIONALITIES, "items": _COUNTRY},
+    "documents": {"type": "array", "maxItems": P.MAX_DOCUMENTS, "items": DOCUMENT},
+    "addresses": {"type": "array", "maxItems": P.MAX_ADDRESSES, "items": ADDRESS},
+}, ("names",))
+CONVICTION = _object({"court": _text(R.MAX_COURT), "case_number": _text(R.MAX_CASE_NUMBER), "date": _DATE,
+                      "offence_category": {"type": "string", "enum": list(R.OFFENCE_CATEGORIES)},
+                      "sentence": _text(R.MAX_SENTENCE), "release_date": _DATE},
+                     ("court", "case_number", "date", "offence_category"))
+SHARING = {**_object({"countries": {"type": "array", "maxItems": R.MAX_SHARING, "items": _COUNTRY}}, ("countries",)),
+           "description": "absent or null: every partner whose agreement allows full records; present: only these"}
+RECORD_BODY = _object({"person": PERSON,
+                       "convictions": {"type": ["array", "null"], "maxItems": R.MAX_CONVICTIONS, "items": CONVICTION},
+                       "sharing": {"oneOf": [SHARING, {"type": "null"}]},
+                       "review_date": {"oneOf": [_DATE, {"type": "null"}]}}, ("person",))
+_TIME = {"type": "string", "format": "date-time"}
+RECORD = {"type": "object", "required": ["id", "version", "status", "person", "convictions", "sharing",
+                                         "review_date", "created_at", "updated_at"],
+          "properties": {"id": {"type": "string", "format": "uuid"}, "version": {"type": "integer", "minimum": 1},
+                         "status": {"type": "string", "enum": ["active", "withdrawn"]}, "person": PERSON,
+                         "convictions": {"type": "array", "items": CONVICTION},
+                         "sharing": {"oneOf": [SHARING, {"type": "null"}]},
+                         "review_date": {"oneOf": [_DATE, {"type": "null"}]},
+                         "created_at": _TIME, "updated_at": _TIME,
+                         "withdrawal": {"type": "object", "properties": {
+                             "reason": {"type": "string", "enum": list(WITHDRAWAL_REASONS)},
+                             "note": {"type": "string"}}}}}
+VERSION_REF = {"type": "object", "required": ["id", "version"],
+               "properties": {"id": {"type": "string", "format": "uuid"}, "version": {"type": "integer"},
+                              "status": {"type": "string", "enum": ["active", "withdrawn"]}}}
+HISTORY = {"type": "object", "required": ["id", "versions"], "properties": {
+    "id": {"type": "string", "format": "uuid"},
+    "versions": {"type": "array", "items": {"type": "object", "properties": {
+        "version": {"type": "integer"}, "status": {"type": "string"}, "created_at": _TIME,
+        "created_by": {"type": ["string", "null"]},
+        "withdrawal_reason": {"type": ["string", "null"], "enum": [*WITHDRAWAL_REASONS, None]},
+        "withdrawal_note": {"type": ["string", "null"]}}}}}}
+PAGE = {"type": "object", "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": RECORD}, "next_cursor": {"type": ["string", "null"]}}}
+
+_PURPOSE = [
+    {"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string", "enum": list(PURPOSES)}},
+    {"name": "X-Case-Ref", "in": "header", "required": False,
+     "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
+]
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_IF_MATCH = {"name": "If-Match", "in": "header", "schema": {"type": "string", "pattern": '^"?[0-9]{1,9}"?$'},
+             "description": 'the version being replaced, "3" or 3'}
+_ETAG = {"ETag": {"schema": {"type": "string"}, "description": 'the version, e.g. "3"'}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"description": "error", "content": {"application/json": {"schema": _ERROR}}} for s in statuses}
+
+
+def _ok(schema: dict[str, Any], description: str = "ok", headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/records"): {
+        "summary": "Create a record (registrar); Idempotency-Key makes a retry safe",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"}}],
+        "requestBody": _body(RECORD_BODY),
+        "responses": {"201": _ok(VERSION_REF, "created", {**_ETAG, "Location": {"schema": {"type": "string"}}}),
+                      **_errors(400, 401, 403, 409, 413, 415)}},
+    ("GET", "/api/v1/records"): {
+        "summary": "List current records with filters and cursor paging (registrar, liaison); audited",
+        "parameters": [*_PURPOSE,
+                       {"name": "status", "in": "query", "schema": {"type": "string",
+                                                                    "enum": ["active", "withdrawn"]}},
+                       {"name": "offence_category", "in": "query",
+                        "schema": {"type": "string", "enum": list(R.OFFENCE_CATEGORIES)}},
+                       {"name": "nationality", "in": "query", "schema": _COUNTRY},
+                       {"name": "updated_since", "in": "query", "schema": _TIME},
+                       {"name": "cursor", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                  "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}}],
+        "responses": {"200": _ok(PAGE), **_errors(400, 401, 403)}},
+    ("GET", "/api/v1/records/{id}"): {
+        "summary": "Read a record, or an older version with ?version=N (registrar, liaison); audited",
+        "parameters": [*_PURPOSE, _ID, {"name": "version", "in": "query",
+                                        "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": _ok(RECORD, headers=_ETAG), **_errors(400, 401, 403, 404)}},
+    ("PUT", "/api/v1/records/{id}"): {
+        "summary": "Replace a record as a new version (registrar); If-Match names the version replaced",
+        "parameters": [_ID, {**_IF_MATCH, "required": True}],
+        "requestBody": _body(RECORD_BODY),
+        "responses": {"200": _ok(VERSION_REF, headers=_ETAG), **_errors(400, 401, 403, 404, 409, 412, 413, 415,
+                                                                         428)}},
+    ("POST", "/api/v1/records/{id}/withdraw"): {
+        "summary": "Withdraw a record (registrar): a new version with status withdrawn; history kept",
+        "parameters": [_ID, {**_IF_MATCH, "required": False}],
+        "requestBody": _body(_object({"reason": {"type": "string", "enum": list(WITHDRAWAL_REASONS)},
+                                      "note": _text(MAX_NOTE)}, ("reason",))),
+        "responses": {"200": _ok(VERSION_REF, headers=_ETAG), **_errors(400, 401, 403, 404, 409, 412, 413, 415)}},
+    ("GET", "/api/v1/records/{id}/history"): {
+        "summary": "The versions of a record: who, when, status, withdrawal reason (registrar, liaison); audited",
+        "parameters": [*_PURPOSE, _ID],
+        "responses": {"200": _ok(HISTORY), **_errors(400, 401, 403, 404)}},
+}
