@@ -3,7 +3,8 @@
 ``fold(text)`` turns any name into lower-case ASCII tokens separated by single spaces:
 
 1. NFKC (fullwidth and mathematical letters become ASCII), input capped at ``NAME_INPUT_MAX`` characters;
-2. default-ignorable code points (U+200B which NFKC keeps, ZWJ/ZWNJ, soft hyphen, U+2060, BOM, variation
+2. mis-decoded UTF-8 repaired by ftfy ("NguyÃªn" -> "Nguyên", seen in real partner exports);
+   default-ignorable code points (U+200B which NFKC keeps, ZWJ/ZWNJ, soft hyphen, U+2060, BOM, variation
    selectors...), bidi controls (U+202A-202E, U+2066-2069) and other control/format characters removed;
 3. split into tokens on anything that is not a letter or a combining mark (apostrophes join: O'Neil -> oneil);
 4. per token, by script: Latin look-alikes from Cyrillic/Greek/... folded to Latin (Unicode TR39 confusables,
@@ -28,6 +29,8 @@ from importlib import resources
 
 import regex
 from anyascii import anyascii
+from ftfy import fix_encoding
+from ftfy.badness import is_bad
 
 from . import magic, translit
 
@@ -38,6 +41,12 @@ _IGNORABLE_RE = regex.compile(
     r"\u3164\ufe00-\ufe0f\ufeff\uffa0\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff\p{Cf}]"
 )
 _CONTROL_RE = regex.compile(r"\p{Cc}")
+_SPACE_RE = regex.compile(r"[\t\n\r\v\f\x1c-\x1f\x85]")
+# Mis-decoded UTF-8 shows a lead byte read as a Latin-1/cp125x letter followed by a continuation byte read
+# as a Latin-1 symbol, a Latin Extended letter or cp1252 punctuation; only such text goes to ftfy's detector.
+_MAYBE_MOJIBAKE_RE = regex.compile(
+    r"[\xc2-\xf4\u0100-\u017f][\x80-\xbf\u0100-\u02ff\u2013-\u203a\u20ac\u2122]"
+)
 # A token is a run of letters and marks; apostrophes inside a name are dropped (they join the token).
 _TOKEN_RE = regex.compile(r"[\p{L}\p{M}]+(?:['\u2019\u02bc][\p{L}\p{M}]+)*")
 _APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc")
@@ -70,14 +79,23 @@ def _scripts(text: str) -> dict[str, None]:
 
 
 def clean(text: object) -> str:
-    """NFKC, capped, with ignorables, bidi and format controls removed and control characters as spaces."""
+    """Capped, mojibake repaired, NFKC, ignorables, bidi and format controls removed, line breaks and tabs
+    as spaces, other control characters (NUL...) removed."""
     if not isinstance(text, str):
         return ""
-    text = unicodedata.normalize("NFKC", text[: magic.NAME_INPUT_MAX])
+    text = text[: magic.NAME_INPUT_MAX]
     if text.isascii() and text.isprintable():
         return text
+    text = unicodedata.normalize("NFKC", _repair(text))
     text = _IGNORABLE_RE.sub("", text)
-    return _CONTROL_RE.sub(" ", text)
+    return _CONTROL_RE.sub("", _SPACE_RE.sub(" ", text))
+
+
+def _repair(text: str) -> str:
+    """UTF-8 that a partner system decoded as Latin-1/cp1252 ("NguyÃªn" for "Nguyên") made whole (ftfy)."""
+    if _MAYBE_MOJIBAKE_RE.search(text) and is_bad(text):
+        return fix_encoding(text)
+    return text
 
 
 def problems(text: str) -> list[str]:
@@ -87,6 +105,8 @@ def problems(text: str) -> list[str]:
     out: list[str] = []
     if len(text) > magic.NAME_INPUT_MAX:
         out.append("too long: truncated")
+    if _repair(text[: magic.NAME_INPUT_MAX]) != text[: magic.NAME_INPUT_MAX]:
+        out.append("mis-decoded text repaired")
     nfkc = unicodedata.normalize("NFKC", text)
     if any(ch in _BIDI for ch in nfkc):
         out.append("bidi control stripped")
