@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.dates import DATE_LEVELS, BirthDate, compare_birth_dates, parse_birth_date
 from matching.types import MISSING
@@ -134,3 +136,16 @@ def test_compare_is_fast() -> None:
             compare_birth_dates(a, b)
     per_call = (time.perf_counter() - start) / n
     assert per_call < 20e-6   # measured about 1-2 µs; generous for a noisy shared machine
+
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.from_regex(r"[0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?", fullmatch=True)),
+       st.from_regex(r"[0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?", fullmatch=True))
+def test_parse_and_compare_never_raise(a: str, b: str) -> None:
+    da, problem = parse_birth_date(a, today=TODAY)
+    assert da is not None or problem is not None
+    db, _ = parse_birth_date(b, today=TODAY)
+    result = compare_birth_dates(da, db)
+    assert result.level in DATE_LEVELS
+    assert result.level == compare_birth_dates(db, da).level

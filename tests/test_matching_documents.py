@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.documents import (
     DOCUMENT_LEVELS,
@@ -133,3 +135,20 @@ def test_compare_is_fast() -> None:
         for a, b in pairs:
             compare_documents(a, b)
     assert (time.perf_counter() - start) / n < 20e-6   # measured about 1-2 µs
+
+
+_values = st.one_of(st.none(), st.integers(), st.text(max_size=20),
+                    st.from_regex(r"[A-Za-z0-9 .\-/]{5,12}", fullmatch=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["kind", "number", "country", "mrz", "expires"]), _values),
+       st.dictionaries(st.sampled_from(["kind", "number", "country", "mrz", "expires"]), _values))
+def test_keys_and_comparison_never_raise(a: dict, b: dict) -> None:
+    ka, kb = document_keys([a]), document_keys([b])
+    result = compare_documents(ka, kb)
+    assert result.level in DOCUMENT_LEVELS
+    assert result.level == compare_documents(kb, ka).level
+    for k in ka:
+        assert k.number.isascii() and k.number.isalnum() and k.number.upper() == k.number
+        assert document_blocking_keys(k)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.mrz import MRZError, check_digit, parse_mrz
 
@@ -140,3 +142,24 @@ def test_not_an_mrz_raises_declared_error(text: object) -> None:
     with pytest.raises(MRZError) as info:
         parse_mrz(text, today=TODAY)
     assert "ERIKSSON" not in str(info.value) and "L898902C3" not in str(info.value)
+
+
+MRZ_CHARS = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(st.text(MRZ_CHARS, min_size=44, max_size=44), min_size=2, max_size=2),
+                 st.lists(st.text(MRZ_CHARS, min_size=30, max_size=30), min_size=3, max_size=3)))
+def test_any_well_shaped_zone_parses_without_crashing(lines: list[str]) -> None:
+    m = parse_mrz("\n".join(lines), today=TODAY)
+    assert m.valid == (not m.failed_checks and not m.problems)
+    assert m.sex in ("male", "female", "unknown")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_raises_only_the_declared_error(text: str) -> None:
+    try:
+        parse_mrz(text, today=TODAY)
+    except MRZError:
+        pass
