@@ -115,7 +115,7 @@ def open_envelope(data: bytes, *, me: str, keyring: Keyring, my_box_key: Private
     """Verify ``data`` addressed to node ``me`` and return its content, or raise a ``errors.ProtocolError``."""
     env = _parse(data, max_bytes)
     _check_field_set(env)
-    if env["v"] != VERSION or isinstance(env["v"], bool):
+    if type(env["v"]) is not int or env["v"] != VERSION:
         raise Malformed("unsupported envelope version")
     created = _time(env["created"], "created")
     verify_key = keyring(_text(env["from"], "from"), _text(env["kid"], "kid"), created)

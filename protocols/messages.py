@@ -73,7 +73,7 @@ def clean_time(value: Any, field: str) -> str:
         parse_time(value)
     except ValueError:
         raise ValidationError(Code.INVALID_DATE, field, "must be a UTC time YYYY-MM-DDTHH:MM:SSZ") from None
-    return value
+    return str(value)
 
 
 def _fields(body: Any, field: str, allowed: tuple[str, ...], required: tuple[str, ...] | None = None) -> Any:
@@ -185,9 +185,10 @@ def _feed_page(body: Any, field: str, sender: str, recipient: str) -> dict[str, 
 
 
 def _exact_country(value: Any, field: str) -> str:
-    if clean_country(value, field) != value:
+    code = clean_country(value, field)
+    if code != value:
         raise ValidationError(Code.INVALID_COUNTRY, field, "must be upper case")
-    return value
+    return code
 
 
 SCHEMAS: dict[str, Validator] = {

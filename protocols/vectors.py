@@ -122,7 +122,8 @@ def render(doc: dict[str, Any]) -> str:
 
 def load() -> dict[str, Any]:
     """The published vectors (package data)."""
-    return json.loads(resources.files("protocols").joinpath("vectors.json").read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads(resources.files("protocols").joinpath("vectors.json").read_text(encoding="utf-8"))
+    return doc
 
 
 def main(argv: list[str] | None = None) -> int:

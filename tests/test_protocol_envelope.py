@@ -104,6 +104,9 @@ def test_unsigned_or_missing_fields_are_refused() -> None:
             opened(canonical_bytes({k: v for k, v in env.items() if k != field}))
     with pytest.raises(errors.Malformed):
         opened(canonical_bytes({**env, "body": {}}))
+    for version in (2, 1.0, True, "1"):  # 1.0 has the same JCS form as 1, but only the integer is the version
+        with pytest.raises(errors.Malformed):
+            opened(json.dumps({**env, "v": version}).encode())
     with pytest.raises(errors.Malformed):
         opened(b'["not", "an", "object"]')
 
