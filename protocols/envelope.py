@@ -93,6 +93,9 @@ def seal(message_type: str, body: dict[str, Any], *, sender: str, recipient: str
         clean = validate_body(message_type, body, sender=sender, recipient=recipient)
     except ValidationError as exc:
         raise SchemaError(exc.field, exc.message, reason=exc.code) from None
+    for item in clean.get("items", []) if message_type == "feed_page" else []:
+        if "error" in item:  # receivers tolerate a bad feed item; senders must not produce one
+            raise SchemaError(item["error"]["field"], "fails its schema", reason=item["error"]["code"])
     created = utc(now)
     envelope: dict[str, Any] = {
         "v": VERSION, "id": clean_uuid4(message_id, "id") if message_id else str(uuid.uuid4()),

@@ -17,6 +17,9 @@ travel_notice      record_reference, border_point, direction (exit|entry), time,
 receipt            message_id, accepted[] (ids), rejected[] ({id, code})
 feed_page          sender, recipient, items[] ({seq, type, body}), next_cursor (or null), expires
 =================  ===============================================================================
+
+In a validated feed page, an item whose body fails its schema is returned as ``{seq, type, record_id, error}``
+(``record_id`` when it can be read, ``error`` = ``{code, field}``) rather than refusing the whole page.
 """
 
 from __future__ import annotations
@@ -169,19 +172,34 @@ def _feed_page(body: Any, field: str, sender: str, recipient: str) -> dict[str, 
         raise ValidationError(Code.INVALID_VALUE, join(field, "sender"), "must match the envelope's from and to")
     items, last = [], 0
     for i, item in enumerate(expect_list(obj["items"], join(field, "items"), MAX_FEED_ITEMS)):
-        where = f"{field}.items[{i}]"
-        entry = _fields(item, where, ("seq", "type", "body"))
-        seq = clean_int(entry["seq"], f"{where}.seq", 1, MAX_VERSION)
-        if seq <= last:
-            raise ValidationError(Code.INVALID_VALUE, f"{where}.seq", "must be strictly increasing")
-        last = seq
-        kind = clean_enum(entry["type"], f"{where}.type", FEED_ITEM_TYPES)
-        items.append({"seq": seq, "type": kind, "body": SCHEMAS[kind](entry["body"], f"{where}.body", sender,
-                                                                      recipient)})
+        items.append(_feed_item(item, f"{field}.items[{i}]", sender, recipient))
+        if items[-1]["seq"] <= last:
+            raise ValidationError(Code.INVALID_VALUE, f"{field}.items[{i}].seq", "must be strictly increasing")
+        last = items[-1]["seq"]
     cursor = obj.get("next_cursor")
     return {"sender": sender, "recipient": recipient, "items": items,
             "next_cursor": None if cursor is None else clean_ascii_id(cursor, join(field, "next_cursor"), 256),
             "expires": clean_time(obj["expires"], join(field, "expires"))}
+
+
+def _feed_item(item: Any, where: str, sender: str, recipient: str) -> dict[str, Any]:
+    """``{seq, type, body}``; a body failing its schema becomes ``{seq, type, record_id, error}`` instead.
+
+    One bad record must neither block the feed (the page would be refused forever) nor vanish: the puller
+    applies the good items, reports the bad ones in a receipt's ``rejected`` list and moves past them.
+    """
+    entry = _fields(item, where, ("seq", "type", "body"))
+    seq = clean_int(entry["seq"], f"{where}.seq", 1, MAX_VERSION)
+    kind = clean_enum(entry["type"], f"{where}.type", FEED_ITEM_TYPES)
+    try:
+        return {"seq": seq, "type": kind, "body": SCHEMAS[kind](entry["body"], f"{where}.body", sender, recipient)}
+    except ValidationError as exc:
+        raw_id = entry["body"].get("record_id") if isinstance(entry["body"], dict) else None
+        try:
+            record_id: str | None = clean_ascii_id(raw_id, "record_id")
+        except ValidationError:
+            record_id = None
+        return {"seq": seq, "type": kind, "record_id": record_id, "error": {"code": exc.code, "field": exc.field}}
 
 
 def _exact_country(value: Any, field: str) -> str:

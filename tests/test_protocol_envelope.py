@@ -214,6 +214,11 @@ def test_sender_side_refuses_bad_bodies_and_addresses() -> None:
              signing_key=KH.signing_key, kid=KH.kid, recipient_box_key=None, now=NOW)
     with pytest.raises(ValueError):
         sealed(ttl=dt.timedelta(days=2))
+    page = sample_bodies()["feed_page"]
+    bad_page = {**page, "items": [page["items"][0], {**page["items"][1], "body": {"record_id": "X"}}]}
+    with pytest.raises(errors.SchemaError) as info:  # a sender never emits a bad feed item
+        sealed("feed_page", bad_page)
+    assert info.value.field == "body.items[1].body.version"
 
 
 def test_message_id_is_kept_for_retries() -> None:

@@ -115,9 +115,18 @@ def test_feed_page_schema() -> None:
     wrong_item = copy.deepcopy(page)
     wrong_item["items"][0]["type"] = "match_query"
     refused("feed_page", wrong_item, "body.items[0].type")
-    bad_body = copy.deepcopy(page)
+    bad_body = copy.deepcopy(page)  # one bad record neither blocks the page nor disappears
     bad_body["items"][1]["body"]["reason"] = "x"
-    refused("feed_page", bad_body, "body.items[1].body.reason")
+    bad_body["items"][0]["body"]["person"]["names"] = [{"full": "Sok\u202eDara"}]
+    items = check("feed_page", bad_body)["items"]
+    assert items[0] == {"seq": 41, "type": "record_upsert", "record_id": "KH-R-000001",
+                        "error": {"code": "forbidden_character", "field": "body.items[0].body.person.names[0].full"}}
+    assert items[1]["error"] == {"code": "invalid_value", "field": "body.items[1].body.reason"}
+    assert "body" not in items[1] and items[1]["record_id"] == "KH-R-000002"
+    no_id = copy.deepcopy(page)
+    no_id["items"][1]["body"] = ["not", "an", "object"]
+    assert check("feed_page", no_id)["items"][1]["record_id"] is None
+    assert check_feed_page(check("feed_page", bad_body), last_seen_seq=40, now=NOW) == 42
     assert check("feed_page", {**page, "items": [], "next_cursor": None})["items"] == []
 
 
