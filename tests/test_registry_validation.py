@@ -279,3 +279,26 @@ def test_check_storable_refuses_unassigned_and_non_nfc():
     with pytest.raises(ValidationError) as info:
         check_storable({"court": unicodedata.normalize("NFD", "Huế")})
     assert info.value.field == "court" and info.value.code == "invalid_value"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+async def test_a_database_check_is_a_400_not_a_500(client, officers, owner_conn, existing, monkeypatch, method):
+    """Defence in depth: with check_storable switched off, the text PostgreSQL refuses still gets a 400."""
+    monkeypatch.setattr("exchange.registry.api.check_storable", lambda *args, **kwargs: None)
+    before = await counts(owner_conn)
+    url = RECORDS if method == "POST" else f"{RECORDS}/{existing}"
+    resp = await client.request(method, url, json=person_change(birth_place=NEWER_UNICODE),
+                                headers=officers["registrar"].headers(purpose=None, **{"If-Match": "1"}))
+    assert resp.status == 400, await resp.text()
+    assert_error(await resp.json(), "invalid_field")
+    assert NEWER_UNICODE not in (await resp.text())
+    assert await counts(owner_conn) == before
+
+
+async def test_withdraw_with_a_stale_if_match(client, officers, owner_conn, existing):
+    before = await counts(owner_conn)
+    resp = await client.post(f"{RECORDS}/{existing}/withdraw", json={"reason": "error"},
+                             headers=officers["registrar"].headers(purpose=None, **{"If-Match": '"7"'}))
+    assert resp.status == 412
+    assert_error(await resp.json(), "stale_version", "If-Match")
+    assert await counts(owner_conn) == before

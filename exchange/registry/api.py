@@ -9,7 +9,8 @@ withdrawn record) are audited in that transaction too, then answered after it co
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import asyncpg
 from aiohttp import web
@@ -26,6 +27,7 @@ from ..policy import policy
 from . import idempotency, params, shape, store
 from .storable import check_storable
 
+T = TypeVar("T")
 BASE = "/api/v1/records"
 WITHDRAWAL_REASONS = ("expungement", "acquittal_on_appeal", "death", "error")
 MAX_NOTE = 500
@@ -52,11 +54,11 @@ def _answer(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.json_response(body, status=status, headers=headers)
 
 
-async def _db_checks(conn: asyncpg.Connection, work: Any) -> Any:
-    """Run ``work`` under a savepoint; a database CHECK the validators missed becomes a 400, never a 500."""
+async def _db_checks(work: Awaitable[T]) -> T:
+    """Await ``work``; a database CHECK the validators missed becomes a 400, never a 500. The caller's
+    transaction then rolls back, so nothing is written (no savepoint needed: the whole request fails)."""
     try:
-        async with conn.transaction():
-            return await work
+        return await work
     except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
         raise BadRequest("a field was refused by the register's own checks", code=ErrorCode.INVALID_FIELD) from None
 
@@ -89,7 +91,7 @@ async def create_record(request: web.Request) -> web.Response:
             await store.create_person(conn, rid)
             await store.insert_version(conn, rid, 1, record, who.user_id)
 
-        await _db_checks(conn, write())
+        await _db_checks(write())
         await audit.write(conn, actor(request), audit.Entry("record.create", record_ids=[str(rid)],
                                                             detail={"version": 1}))
     return _answer(answer, 201)
@@ -151,7 +153,7 @@ async def _change(request: web.Request, action: str, expected: int | None, make:
                 "the record has changed since that version; read it again", field="If-Match",
                 headers={"ETag": f'"{current.version}"'}), "stale_version"
         else:
-            version, status = await _db_checks(conn, make(conn, rid, current.version, who.user_id))
+            version, status = await _db_checks(make(conn, rid, current.version, who.user_id))
             await store.set_current(conn, rid, version, status)
             detail["version"] = version
         await audit.write(conn, actor(request), audit.Entry(action, outcome, [str(rid)], detail))
