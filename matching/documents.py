@@ -1,9 +1,10 @@
 """Identity and travel documents: normalised keys, a comparison feature and blocking keys.
 
 Partners write the same passport number as "N 123-4567", "n1234567" or, after OCR, "N12345G7".
-``document_key`` turns a canonical document (or its MRZ) into a :class:`DocKey` once: the number in upper
-case with separators removed, the same number with OCR look-alikes folded (O/Q/D->0, I/L->1, Z->2, S->5,
-G->6, B->8), the kind and the issuing country. ``compare_documents`` then compares keys cheaply.
+``document_key`` turns a canonical document (or its MRZ, which wins when its check digits hold) into a
+:class:`DocKey` once: the number in upper case with separators removed, the same number with OCR
+look-alikes folded (O/Q/D->0, I/L->1, Z->2, S->5, G->6, B->8), the kind and the issuing country.
+``compare_documents`` then compares keys cheaply.
 
 Evidence, strongest first (``DOCUMENT_LEVELS``): the same number from the same issuer; the same number with
 an issuer unknown or different; numbers equal after OCR folding; one character wrong or two neighbours
@@ -65,15 +66,18 @@ def document_key(doc: object) -> DocKey | None:
     kind = doc.get("kind") if isinstance(doc.get("kind"), str) else _ANY_KIND
     number = normalise_number(doc.get("number"))
     country = _country(doc.get("country"))
-    if number is None and isinstance(doc.get("mrz"), str):
+    if isinstance(doc.get("mrz"), str):
+        # A zone whose check digits hold is more reliable than a typed or OCR'd number: it wins. A damaged
+        # zone only fills in a missing number.
         try:
             parsed = parse_mrz(doc["mrz"])
         except MRZError:
-            return None
-        number = normalise_number(parsed.document_number)
-        country = country or parsed.issuing_country
-        if parsed.document_code.startswith("P") and kind == _ANY_KIND:
-            kind = "passport"
+            parsed = None
+        if parsed is not None and (number is None or parsed.valid):
+            number = normalise_number(parsed.document_number) or number
+            country = country or parsed.issuing_country
+            if parsed.document_code.startswith("P") and kind == _ANY_KIND:
+                kind = "passport"
     if number is None:
         return None
     return DocKey(str(kind), number, number.translate(_FOLD), country)

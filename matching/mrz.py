@@ -94,7 +94,7 @@ def parse_mrz(text: object, today: dt.date | None = None) -> MRZ:
     failed = tuple(name for name, value, digit in checks if _failed(name, value, digit))
     problems: list[str] = []
     expires = _date(expiry, lambda yy: 2000 + yy if 2000 + yy <= now.year + 50 else 1900 + yy)
-    if expires is None:
+    if expires is None and expiry.strip("<"):   # all fillers: a card without expiry, which ICAO allows
         problems.append("expiry date field is not a date")
     limit = min(now, dt.date.fromisoformat(expires)) if expires else now
     birth_date = _date(birth, lambda yy: 2000 + yy if 2000 + yy <= limit.year else 1900 + yy, partial=True)

@@ -73,6 +73,12 @@ def test_key_from_mrz_when_number_missing() -> None:
     k = document_key({"kind": "other", "number": "??", "mrz": mrz})
     assert k == DocKey("passport", "N01234567", "N01234567", "KH")
     assert document_key({"kind": "passport", "number": "??", "mrz": "not an mrz"}) is None
+    # a valid zone overrides a number typed wrong; a damaged zone does not override a typed number
+    assert document_key({"kind": "passport", "number": "N0I234567", "mrz": mrz}).number == "N01234567"
+    damaged = mrz[:-1] + str((int(mrz[-1]) + 1) % 10)
+    assert document_key({"kind": "passport", "number": "N0I234567", "mrz": damaged}).number == "N0I234567"
+    assert document_key({"kind": "passport", "number": "??", "mrz": damaged}).number == "N01234567"
+    assert document_key({"kind": "passport", "number": "N01234567", "mrz": "not an mrz"}).number == "N01234567"
 
 
 @pytest.mark.parametrize(("a", "b", "level"), [

@@ -123,6 +123,12 @@ def test_ocr_damage_in_dates_reported_without_values() -> None:
     assert not m.valid
 
 
+def test_card_without_expiry() -> None:
+    text = td3("SOK<<DARA", "N01234567", "KHM", "790412", "M", "<<<<<<")
+    m = parse_mrz(text, today=TODAY)
+    assert m.expires is None and m.valid
+
+
 def test_truncated_names_flagged() -> None:
     m = parse_mrz(td3("CHANTHAVONGSAKUNWATTHANA<<PHONGSAPHAKDIWATTHANAKUL", "AA1234567", "THA", "790412",
                       "M", "300101", issuer="THA"), today=TODAY)

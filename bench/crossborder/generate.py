@@ -257,9 +257,8 @@ class Generator:
                 number = pert.messy_number(number, rng)
                 st["passport_messy"] += 1
             doc = {"kind": "passport", "number": number, "country": p.nationality, "expires": expires.isoformat()}
-            if self.chance("right_mrz"):
-                scanned = number.upper().replace(" ", "").replace("-", "").replace(".", "")
-                doc["mrz"] = pert.td3_mrz(p.name.passport.family, p.name.passport.given, scanned, p.nationality,
+            if self.chance("right_mrz"):   # read by a scanner, check digits verified: the true number
+                doc["mrz"] = pert.td3_mrz(p.name.passport.family, p.name.passport.given, clean, p.nationality,
                                           p.birth, p.sex, expires)
                 st["right_mrz"] += 1
             docs.append(doc)
