@@ -178,7 +178,8 @@ def _check_field_set(env: dict[str, Any]) -> None:
         raise Malformed("envelope lacks a required field")
     if payload not in ({"body"}, {"ciphertext"}):
         if payload - {"body", "ciphertext"}:
-            raise Malformed("envelope has a field that is not part of the protocol", code=ErrorCode.UNKNOWN_FIELD)
+            # a field the signature does not cover: the signed object is not the one received (SECURITY.md E)
+            raise BadSignature("envelope has a field outside the signed set")
         raise Malformed("envelope needs exactly one of body or ciphertext")
 
 

@@ -91,15 +91,18 @@ def _key_set(body: Any, field: str, sender: str, recipient: str) -> dict[str, An
 
 
 def _record_upsert(body: Any, field: str, sender: str, recipient: str) -> dict[str, Any]:
-    obj = _fields(body, field, ("record_id", "version", "source_country", "person", "convictions", "review_date"))
+    obj = _fields(body, field, ("record_id", "version", "source_country", "person", "convictions", "review_date"),
+                  required=("record_id", "version", "source_country", "person"))
     if obj["source_country"] != sender:
         raise ValidationError(Code.INVALID_VALUE, join(field, "source_country"), "must be the sending node")
     return {"record_id": clean_ascii_id(obj["record_id"], join(field, "record_id")),
             "version": clean_int(obj["version"], join(field, "version"), 1, MAX_VERSION),
             "source_country": sender,
             "person": validate_person(obj["person"], join(field, "person")),
-            "convictions": validate_convictions(obj["convictions"], join(field, "convictions")),
-            "review_date": clean_date(obj["review_date"], join(field, "review_date"))}
+            "convictions": validate_convictions(obj["convictions"], join(field, "convictions"))
+            if obj.get("convictions") else [],
+            "review_date": clean_date(obj["review_date"], join(field, "review_date"))
+            if obj.get("review_date") is not None else None}
 
 
 def _record_withdrawal(body: Any, field: str, sender: str, recipient: str) -> dict[str, Any]:

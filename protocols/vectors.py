@@ -74,7 +74,7 @@ def _negative_cases(good: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"name": "duplicate key", "wire_utf8": '{"v":1,' + wire[1:], "expect": "duplicate_key", "status": 400},
         {"name": "one ciphertext character changed", "wire_utf8": flipped, "expect": "bad_signature", "status": 401},
-        {"name": "unsigned field added", "wire_utf8": rewrite(extra="x"), "expect": "unknown_field", "status": 400},
+        {"name": "unsigned field added", "wire_utf8": rewrite(extra="x"), "expect": "bad_signature", "status": 401},
         {"name": "recipient changed", "wire_utf8": rewrite(to="VN"), "expect": "bad_signature", "status": 401},
         {"name": "unknown kid", "wire_utf8": rewrite(kid="ed25519:nope"), "expect": "unknown_key", "status": 401},
         {"name": "NaN", "wire_utf8": wire.replace('"v":1', '"v":NaN'), "expect": "bad_number", "status": 400},

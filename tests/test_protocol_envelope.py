@@ -93,12 +93,12 @@ def test_tampered_values_are_bad_signature() -> None:
 
 def test_unsigned_or_missing_fields_are_refused() -> None:
     env = json.loads(sealed())
-    with pytest.raises(errors.Malformed) as info:
+    with pytest.raises(errors.BadSignature) as info:
         opened(canonical_bytes({**env, "priority": "high"}))
-    assert info.value.code == "unknown_field"
-    with pytest.raises(errors.Malformed) as info:
+    assert (info.value.code, info.value.status) == ("bad_signature", 401)
+    with pytest.raises(errors.BadSignature) as info:
         opened(resign({**env, "priority": "high"}))  # even if signed: the field set is exact
-    assert info.value.code == "unknown_field"
+    assert info.value.code == "bad_signature"
     for field in ("v", "id", "kid", "sig", "created", "ciphertext"):
         with pytest.raises(errors.Malformed):
             opened(canonical_bytes({k: v for k, v in env.items() if k != field}))

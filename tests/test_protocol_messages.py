@@ -51,7 +51,11 @@ def test_record_upsert_rules() -> None:
     refused("record_upsert", {**good, "version": True}, "body.version")
     refused("record_upsert", {**good, "version": "3"}, "body.version")
     refused("record_upsert", {**good, "record_id": "../etc"}, "body.record_id")
-    refused("record_upsert", {**good, "convictions": []}, "body.convictions")
+    # a register record may carry no conviction details and no review date (issue 2); both stay optional here
+    bare = {k: v for k, v in good.items() if k not in ("convictions", "review_date")}
+    assert check("record_upsert", bare)["convictions"] == []
+    assert check("record_upsert", {**good, "convictions": []})["convictions"] == []
+    refused("record_upsert", {**good, "convictions": [{"court": "x"}]}, "body.convictions[0].case_number")
     refused("record_upsert", {**good, "review_date": "2031-02-30"}, "body.review_date")
     refused("record_upsert", {**good, "review_date": "٢٠٣١-٠٦-٢٠"}, "body.review_date")  # non-ASCII digits
     nul = {**good, "person": {**PERSON, "names": [{"full": "Sok\x00Dara"}]}}
