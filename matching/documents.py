@@ -147,7 +147,7 @@ def _detail(level: str, x: DocKey, y: DocKey) -> str:
     if level == "same_number" and x.country and y.country:
         text += " (different issuers)"
     if level == "different":
-        text += " (a person may hold several)"
+        text += " (weak evidence: documents are renewed and replaced)"
     return text
 
 
