@@ -37,6 +37,8 @@ NAME_TOKEN_CLOSE = 0.80
 NAME_WHOLE_WEAK = 0.85
 # Phonetic codes shorter than this are not blocked on (too many people share "s" or "la").
 NAME_BLOCK_MIN_CODE = 2
+# Each name shown in a name feature's detail is cut to this many characters.
+NAME_DETAIL_CHARS = 30
 
 # --- dates, documents and other fields --------------------------------------------------------------
 # Birth dates (matching/dates.py). Years before this are reported as implausible for a living person;

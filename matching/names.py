@@ -45,7 +45,7 @@ _CONSONANTS = [
     (r"(?<=[aeiouy])h(?=[^aeiouy]|$)", ""),  # silent h after a vowel ("sah" / "sa")
     (r"(?<=.)h", ""),                        # any other h after the first letter
     (r"(?<=[aeiouy])l$", "n"),               # Thai final l is read n ("kusumal" / "kusuman")
-    (r"d$", "t"), (r"b$", "p"),
+    (r"[dCs]$", "t"), (r"b$", "p"),          # Thai finals ch/j/s/d are all read t ("jakkris" / "chakkrit")
     (r"(.)\1+", r"\1"),
 ]
 _VOWELS = regex.compile(r"[aeiouy]+")
@@ -123,18 +123,18 @@ def _token_sim(a: str, b: str) -> float:
         return magic.NAME_PHONETIC_SIM
     if len(a) == 1 or len(b) == 1:
         return magic.NAME_INITIAL_SIM if a[0] == b[0] else 0.0
-    return (JaroWinkler.similarity(a, b) + Levenshtein.normalized_similarity(a, b)) / 2
+    ca, cb = phonetic(a), phonetic(b)
+    text = (JaroWinkler.similarity(a, b) + Levenshtein.normalized_similarity(a, b)) / 2
+    sound = (JaroWinkler.similarity(ca, cb) + Levenshtein.normalized_similarity(ca, cb)) / 2
+    return min(max(text, sound), magic.NAME_PHONETIC_SIM - 0.01)
 
 
 def _merge_split(short: tuple[str, ...], other: tuple[str, ...]) -> tuple[str, ...]:
     """Join neighbours of ``other`` that are written as one token in ``short`` ("sok ha" -> "sokha")."""
-    if len(other) < 2:
-        return other
-    wanted = set(short)
     out: list[str] = []
     i = 0
     while i < len(other):
-        if i + 1 < len(other) and other[i] + other[i + 1] in wanted:
+        if i + 1 < len(other) and other[i] + other[i + 1] in short:
             out.append(other[i] + other[i + 1])
             i += 2
         else:
@@ -144,9 +144,16 @@ def _merge_split(short: tuple[str, ...], other: tuple[str, ...]) -> tuple[str, .
 
 
 def _align(a: tuple[str, ...], b: tuple[str, ...]) -> list[float]:
-    """Greedy one-to-one alignment of the shorter name's tokens to the longer's; similarities, best first."""
+    """One-to-one alignment of the shorter name's tokens to the longer's (greedy, best pair first; exact
+    for two tokens a side, the usual case); the similarities of the aligned pairs."""
     if len(a) > len(b):
         a, b = b, a
+    if len(a) == 1:
+        return [max(_token_sim(a[0], y) for y in b)]
+    if len(a) == 2 and len(b) == 2:
+        s00, s11, s01, s10 = (_token_sim(a[0], b[0]), _token_sim(a[1], b[1]),
+                              _token_sim(a[0], b[1]), _token_sim(a[1], b[0]))
+        return [s00, s11] if s00 + s11 >= s01 + s10 else [s01, s10]
     pairs = sorted(((_token_sim(x, y), i, j) for i, x in enumerate(a) for j, y in enumerate(b)), reverse=True)
     used_a: set[int] = set()
     used_b: set[int] = set()
@@ -159,56 +166,97 @@ def _align(a: tuple[str, ...], b: tuple[str, ...]) -> list[float]:
     return sims
 
 
-def _compare_pair(a: NameKey, b: NameKey) -> tuple[int, float, str]:
+# Why a pair of names got its level, in words for the liaison officer (the names follow in brackets).
+_DETAILS = ("same name", "same names in other order", "same name, split differently", "names sound the same",
+            "names sound the same, one has more names", "an initial stands for a name", "names spelled closely",
+            "{agree} of {total} name parts agree", "a name part spelled closely", "names loosely similar",
+            "names differ")
+_PHON, _CLOSE, _INITIAL = magic.NAME_PHONETIC_SIM, magic.NAME_TOKEN_CLOSE, magic.NAME_INITIAL_SIM
+
+
+def _compare_pair(a: NameKey, b: NameKey) -> tuple[int, float, int, int, int]:
+    """(level rank, score, detail index, tokens agreeing, tokens in the longer name) for two names."""
     if a.sorted_tokens == b.sorted_tokens:
-        return _RANK["exact"], 1.0, "same name" if a.tokens == b.tokens else "same names in other order"
+        return 0, 1.0, 0 if a.tokens == b.tokens else 1, 0, 0
     if a.joined == b.joined:
-        return _RANK["exact"], 1.0, "same name, split differently"
-    ta, tb = _merge_split(b.tokens, a.tokens), _merge_split(a.tokens, b.tokens)
+        return 0, 1.0, 2, 0, 0
+    ta, tb = a.tokens, b.tokens
+    if len(ta) != len(tb):
+        ta, tb = _merge_split(tb, ta), _merge_split(ta, tb)
     sims = _align(ta, tb)
-    extra = abs(len(ta) - len(tb))
-    mean = sum(sims) / len(sims)
-    initials = sum(1 for s in sims if s == magic.NAME_INITIAL_SIM)
-    if min(sims) >= magic.NAME_PHONETIC_SIM and (extra == 0 or len(sims) >= 2):
-        detail = "names sound the same" + (", one side has more names" if extra else "")
-        return _RANK["strong"], mean, detail
-    if min(sims) >= magic.NAME_TOKEN_CLOSE and initials <= 1 and (extra == 0 or len(sims) >= 2):
-        if initials:
-            return _RANK["fuzzy"], mean, "an initial stands for a name"
-        return _RANK["fuzzy"], mean, "names spelled closely"
-    if max(sims) >= magic.NAME_PHONETIC_SIM:
-        agree = sum(1 for s in sims if s >= magic.NAME_PHONETIC_SIM)
-        return _RANK["weak"], mean, f"{agree} of {max(len(ta), len(tb))} name parts agree"
+    n, total = len(sims), max(len(ta), len(tb))
+    extra = total - n
+    low, high, mean = min(sims), max(sims), sum(sims) / n
+    if extra == 0 or n >= 2:
+        if low >= _PHON:
+            return 1, mean, 4 if extra else 3, 0, 0
+        if low >= _CLOSE:
+            initials = sims.count(_INITIAL)
+            if initials <= 1:
+                return 2, mean, 5 if initials else 6, 0, 0
+    if high >= _PHON:
+        return 3, mean, 7, sum(1 for s in sims if s >= _PHON), total
+    if high >= _CLOSE:
+        return 3, mean, 8, 0, 0
     whole = JaroWinkler.similarity(a.joined, b.joined)
     if whole >= magic.NAME_WHOLE_WEAK:
-        return _RANK["weak"], whole, "names loosely similar"
-    return _RANK["disagree"], mean, "names differ"
+        return 3, whole, 9, 0, 0
+    return 4, mean, 10, 0, 0
+
+
+def _shown(key: NameKey) -> str:
+    text = " ".join(key.tokens)
+    return text if len(text) <= magic.NAME_DETAIL_CHARS else text[: magic.NAME_DETAIL_CHARS - 1] + "…"
 
 
 def compare_names(a: list[NameKey], b: list[NameKey]) -> FeatureResult:
-    """The name feature: the best agreement over every pair of names of the two records."""
+    """The name feature: the best agreement over every pair of names of the two records (aliases included).
+
+    The detail names the two folded names that agreed best, e.g. "same names in other order (sok dara /
+    dara sok)": it is meant for the liaison officer reviewing the match, never for logs."""
     if not a or not b:
         return FeatureResult.missing("no usable name on one side")
-    best = (len(NAME_LEVELS), -1.0, "")
+    best: tuple[int, float, int, int, int] | None = None
+    best_pair = (a[0], b[0])
     for ka in a:
         for kb in b:
             result = _compare_pair(ka, kb)
-            if (result[0], -result[1]) < (best[0], -best[1]):
-                best = result
+            if best is None or result[0] < best[0] or (result[0] == best[0] and result[1] > best[1]):
+                best, best_pair = result, (ka, kb)
                 if result[0] == 0:
                     break
-        if best[0] == 0:
+        if best is not None and best[0] == 0:
             break
-    rank, score, detail = best
-    level = NAME_LEVELS[rank]
-    return FeatureResult(level, round(score, 3), detail)
+    assert best is not None
+    rank, score, why, agree, total = best
+    detail = _DETAILS[why].format(agree=agree, total=total)
+    return FeatureResult(NAME_LEVELS[rank], round(score, 3),
+                         f"{detail} ({_shown(best_pair[0])} / {_shown(best_pair[1])})")
+
+
+def _skeleton(code: str) -> str:
+    """A phonetic code without its vowels after the first letter ("Cakrapan" -> "Ckrpn")."""
+    return code[:1] + _VOWELS.sub("", code[1:])
 
 
 def blocking_tokens(key: NameKey) -> set[str]:
-    """Keys the candidate index blocks on: the phonetic code of each token long enough to be selective,
-    and of the joined name (catches split/joined writing and one-token names)."""
-    out = {"p:" + code for code in key.codes if len(code) >= magic.NAME_BLOCK_MIN_CODE}
-    out.add("j:" + key.joined_code)
+    """Keys the candidate index blocks on, so that differently romanised or misspelled names still share one:
+
+    * ``p:`` the phonetic code of each token (codes shorter than NAME_BLOCK_MIN_CODE are not selective);
+    * ``j:`` the phonetic code of the joined name (split/joined writing, one-token names);
+    * ``s:`` the first three consonants of each token's code (vowel differences: "jaruwun" / "charuwan");
+    * ``x:`` the first four characters of each code (endings that differ: "chakkrit" / "chakkris").
+    """
+    out = {"j:" + key.joined_code}
+    for code in key.codes:
+        if len(code) < magic.NAME_BLOCK_MIN_CODE:
+            continue
+        out.add("p:" + code)
+        skeleton = _skeleton(code)
+        if len(skeleton) >= 3:
+            out.add("s:" + skeleton[:3])
+        if len(code) >= 4:
+            out.add("x:" + code[:4])
     return out
 
 
