@@ -46,6 +46,8 @@ _BIDI_CONTROLS = frozenset(chr(c) for c in [*range(0x202A, 0x202F), *range(0x206
                                              0x061C])
 _ALLOWED_FORMAT = frozenset({"\u200c", "\u200d"})
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_ASCII_CONTROLS_NAME = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_CONTROLS_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def expect_mapping(value: Any, field: str, allowed: Iterable[str], required: Iterable[str] = ()) -> Mapping:
@@ -81,6 +83,16 @@ def clean_text(value: Any, field: str, max_len: int, *, name: bool = False, allo
     """A string in NFC, without control characters; names also refuse bidi controls and format characters."""
     if not isinstance(value, str):
         raise ValidationError(Code.INVALID_TYPE, field, "must be a string")
+    if value.isascii():  # fast path: only C0 controls and DEL can be wrong in ASCII
+        bad = (_ASCII_CONTROLS_NAME if name else _ASCII_CONTROLS_TEXT).search(value)
+        if bad is not None:
+            raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a control character")
+        text = value.strip()
+        if len(text) > max_len:
+            raise ValidationError(Code.TOO_LONG, field, f"is longer than {max_len} characters")
+        if not text and not allow_empty:
+            raise ValidationError(Code.EMPTY, field, "must not be empty")
+        return text
     for ch in value:
         cat = unicodedata.category(ch)
         if ch in _BIDI_CONTROLS:
