@@ -139,7 +139,7 @@ def test_compare_is_fast() -> None:
 
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(st.one_of(st.text(max_size=30), st.from_regex(r"[0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?", fullmatch=True)),
        st.from_regex(r"[0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?", fullmatch=True))
 def test_parse_and_compare_never_raise(a: str, b: str) -> None:

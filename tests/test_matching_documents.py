@@ -147,7 +147,7 @@ _values = st.one_of(st.none(), st.integers(), st.text(max_size=20),
                     st.from_regex(r"[A-Za-z0-9 .\-/]{5,12}", fullmatch=True))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.dictionaries(st.sampled_from(["kind", "number", "country", "mrz", "expires"]), _values),
        st.dictionaries(st.sampled_from(["kind", "number", "country", "mrz", "expires"]), _values))
 def test_keys_and_comparison_never_raise(a: dict, b: dict) -> None:

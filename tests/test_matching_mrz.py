@@ -153,7 +153,7 @@ def test_not_an_mrz_raises_declared_error(text: object) -> None:
 MRZ_CHARS = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.one_of(st.lists(st.text(MRZ_CHARS, min_size=44, max_size=44), min_size=2, max_size=2),
                  st.lists(st.text(MRZ_CHARS, min_size=30, max_size=30), min_size=3, max_size=3)))
 def test_any_well_shaped_zone_parses_without_crashing(lines: list[str]) -> None:
@@ -162,7 +162,7 @@ def test_any_well_shaped_zone_parses_without_crashing(lines: list[str]) -> None:
     assert m.sex in ("male", "female", "unknown")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.text(max_size=300))
 def test_arbitrary_text_raises_only_the_declared_error(text: str) -> None:
     try:
