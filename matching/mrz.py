@@ -48,6 +48,19 @@ class MRZ:
     def valid(self) -> bool:
         return not self.failed_checks and not self.problems
 
+    def document(self) -> dict[str, str]:
+        """The canonical document record (protocols/person.py) this zone describes, without the zone itself."""
+        kind = "passport" if self.document_code.startswith("P") else (
+            "national_id" if self.document_code[:1] in ("I", "A", "C") else "other")
+        out = {"kind": kind}
+        if self.document_number:
+            out["number"] = self.document_number
+        if self.issuing_country:
+            out["country"] = self.issuing_country
+        if self.expires:
+            out["expires"] = self.expires
+        return out
+
 
 _ALPHABET = re.compile(r"[A-Z0-9<]+", re.ASCII)
 _MAX_TEXT = 200

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.mrz import MRZError, check_digit, parse_mrz
+from protocols.person import validate_person
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -49,6 +50,14 @@ def test_td3_specimen() -> None:
     assert (m.issuing_code, m.issuing_country, m.nationality) == ("UTO", None, None)   # Utopia is not a country
     assert (m.birth_date, m.sex, m.expires) == ("1974-08-12", "female", "2012-04-15")
     assert m.optional_data == "ZE184226B"
+
+
+def test_canonical_document_from_zone() -> None:
+    m = parse_mrz(td3("SOK<<DARA", "N01234567", "KHM", "790412", "M", "300101"), today=TODAY)
+    assert m.document() == {"kind": "passport", "number": "N01234567", "country": "KH", "expires": "2030-01-01"}
+    card = parse_mrz(TD1, today=TODAY).document()
+    assert card == {"kind": "national_id", "number": "D23145890", "expires": "2012-04-15"}   # Utopia: no country
+    assert validate_person({"names": [{"full": "x"}], "documents": [card]})["documents"] == [card]
 
 
 def test_td1_specimen() -> None:
