@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import random
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +34,9 @@ THAI_SURNAME_ENDINGS = [
 
 # Alternations of informal Khmer romanisation (regex on lower case, replacement); one is applied at a time.
 KHMER_SPELLING_RULES = [
-    (r"ea", "ia"), (r"^ch", "j"), (r"ey$", "ei"), (r"y$", "i"), (r"^v", "w"), (r"ou", "u"), (r"eu", "oeu"),
-    (r"nn$", "n"), (r"n$", "nn"), (r"th", "t"), (r"kh", "k"), (r"o", "au"), (r"ph", "p"), (r"ai", "ay"),
+    (r"ea", "ia"), (r"^ch(?!h)", "j"), (r"^chh", "ch"), (r"ey$", "ei"), (r"y$", "i"), (r"^v", "w"),
+    (r"ou", "u"), (r"eu", "oeu"), (r"nn$", "n"), (r"(?<=[aeiou])n$", "nn"), (r"th", "t"), (r"kh", "k"),
+    (r"ao", "o"), (r"ou$", "o"), (r"ph", "p"), (r"ai", "ay"),
 ]
 
 
@@ -100,9 +102,11 @@ class NameBank:
             else:
                 entry["variants"].append(row["latin"])
         self.thai = [(k, v["rtgs"], v["variants"], v["gender"]) for k, v in sorted(thai.items()) if v["rtgs"]]
+        # 5 rows of the Vietnamese list are mojibake with C1 control characters ("HáşŁi Ä\x90Ä\x83ng"): skipped
         self.vn_full: list[tuple[str, str]] = [
             (row["vietnamese"], row["latin"]) for row in _rows(data / "vietnamese_names_ascii.csv")
-            if row["pair_kind"] == "full_unidecode" and len(row["latin"].split()) >= 3]
+            if row["pair_kind"] == "full_unidecode" and len(row["latin"].split()) >= 3
+            and not any(unicodedata.category(ch)[0] == "C" for ch in row["vietnamese"])]
 
     def person_name(self, nationality: str, sex: str, rng: random.Random) -> PersonName:
         if nationality == "KH":
