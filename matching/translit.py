@@ -71,6 +71,7 @@ class _Syllable:
     final: str = ""
     final_text: str = ""
     bantoc: bool = False
+    shifted: bool = False
 
 
 def _clusters(word: str) -> list[_Cluster]:
@@ -139,18 +140,29 @@ def _syllables(clusters: list[_Cluster]) -> list[_Syllable | str]:
         if prev is not None and not prev.final and prev.vowel.endswith("\u17c6") and c.base == "ង" \
                 and not c.vowel and len(prev.vowel) > 1:
             prev.vowel, can_close = prev.vowel[:-1], True  # ាំង is written "eang"/"ang", not "eamng"
+        nxt = clusters[idx + 1] if not last else None
+        # A bare consonant before a final (the last consonant, or one whose base will close a syllable)
+        # starts its own syllable: កុសល "ko-sal", សុផល "so-phal", not "kos-lo".
+        starts = nxt is not None and nxt.kind == "cons" and (
+            (not nxt.vowel and idx + 1 == n - 1) or (bool(nxt.subs) and nxt.subs[0] not in liquids))
         if prev is not None and can_close and not c.vowel:
             if c.subs and c.subs[0] not in liquids and not last:
                 prev.final, prev.bantoc, members = c.base, c.bantoc, c.subs
-            elif last or c.bantoc or (prev.vowel or prev.indep):
+            elif last or c.bantoc or ((prev.vowel or prev.indep) and not starts):
                 prev.final, prev.bantoc = c.base, c.bantoc
                 if c.base in "ទត" and c.subs and c.subs[0] in "ធថ":
                     prev.final_text = "th"
+                elif c.subs and c.subs[0] == c.base and c.base in "ណនមល":
+                    prev.final_text = t["consonants"][c.base][1] * 2   # វណ្ណ "vann"
                 continue
+        elif prev is not None and can_close and last and c.vowel == "ិ" and not c.subs and prev.vowel \
+                and not prev.indep:
+            prev.final = c.base   # a Pali final i is not read: សុជាតិ "socheat"
+            continue
         elif prev is not None and can_close and c.subs and c.subs[0] not in liquids:
             prev.final, prev.bantoc, members = c.base, False, c.subs
         out.append(_Syllable("".join(t["consonants"][m][0] for m in members), c.vowel,
-                             _series(members, c.shift)))
+                             _series(members, c.shift), shifted=c.shift == 1))
     return out
 
 
@@ -165,8 +177,13 @@ def _vowel_text(s: _Syllable, is_last: bool) -> str:
         pair = t["vowels"].get(s.vowel)
         if pair is None:  # an unusual sequence of signs: spell each
             return "".join(t["vowels"].get(v, ["", ""])[k] for v in s.vowel)
-        if s.vowel == "ី" and k == 1 and is_last and not s.final and s.onset == "r":
-            return "ey"  # Serey, Borey: the name spelling, not "seri"
+        if s.vowel == "ី" and k == 1 and is_last and not s.final:
+            # name spellings: Serey, Borey after r; Rithy, Davy, Ly elsewhere; Yi
+            return "ey" if s.onset.endswith("r") else "i" if s.onset.endswith("y") else "y"
+        if s.vowel == "ឹ" and s.final == "ម":
+            return "i"   # គឹម Kim, ឈឹម Chhim, ស៊ឹម Sim
+        if not s.onset and pair[k].startswith("u"):
+            return "o" + str(pair[k])   # អ៊ុក Ouk, អ៊ូច Ouch
         return str(pair[k])
     key = ("closed" if s.final else "open") + ("_inherent_last" if is_last else "_inherent_inner")
     return str(t[key][k])
@@ -186,7 +203,7 @@ def romanize(word: str) -> str:
             is_last = i == len(sylls) - 1
             final = s.final_text or (t["consonants"][s.final][1] if s.final else "")
             nxt = sylls[i + 1] if not is_last else None
-            onset = s.onset
+            onset = "p" if s.onset == "b" and s.shifted else s.onset   # ប៉ is read p: ប៉ែន "Pen"
             if isinstance(nxt, _Syllable) and final and _ASPIRATE_OF.get(final) and \
                     nxt.onset.startswith(_ASPIRATE_OF[final]):
                 final = ""

@@ -108,7 +108,7 @@ def test_khmer_accuracy_on_held_out_words() -> None:
     exact = sum(outs[w] in spellings for w, spellings in words.items()) / len(words)
     jw = sum(max(JaroWinkler.similarity(outs[w], s) for s in sp) for w, sp in words.items()) / len(words)
     assert len(words) > 500
-    assert exact >= 0.55      # measured 0.64 (anyascii: 0.27)
+    assert exact >= 0.55      # measured 0.61 (anyascii: 0.27)
     assert jw >= 0.94         # measured 0.97 (anyascii: 0.92)
 
 
