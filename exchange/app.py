@@ -12,6 +12,8 @@ from . import middleware
 from .appkeys import POOL, SETTINGS, TOKEN_KEYS
 from .config import Settings
 from .database import Target, create_pool, target_for
+from .federation.context import FEDERATION, Federation
+from .federation.loops import federation_ctx
 from .keystore import TokenKeys
 from .migrate import migrate
 from .routes import ROUTES
@@ -27,6 +29,7 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
     )
     app[SETTINGS] = settings
     app[TOKEN_KEYS] = TokenKeys.load_or_create(settings.home)
+    app[FEDERATION] = Federation(settings)  # node keys, partner transport, clock (tests swap the last two)
 
     async def database(app: web.Application):
         async with contextlib.AsyncExitStack() as stack:
@@ -40,6 +43,7 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
                 await app[POOL].close()
 
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(federation_ctx)  # one send loop and one pull loop per partner
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
     return app

@@ -5,6 +5,8 @@
     exchange user add --username U --role R [--border-point P] [--password-stdin] [--json]
     exchange user disable --username U
     exchange audit verify                     check the audit hash chain; exit 1 on any change
+    exchange keys init|show|rotate|revoke     this node's federation keys (exchange/federation/commands.py)
+    exchange partner add|list|refresh-keys|revoke-key|retry   partner nodes
 
 Every command reads its settings from the environment (see exchange/config.py) and works whether or not the
 service is running on the same home folder: with the embedded database it joins the running server rather
@@ -26,6 +28,7 @@ from protocols.validation import ValidationError
 from . import audit, logs
 from .config import ConfigError, Settings
 from .database import connect, target_for
+from .federation import commands as federation_commands
 from .migrate import MigrationError, installed_version, migrate
 from .users import create_user, set_disabled
 
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("--username", required=True)
     aud = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
     aud.add_parser("verify", help="verify the audit hash chain")
+    federation_commands.add_parsers(sub)
     return parser
 
 
@@ -139,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_user_disable(settings, args)
         if args.command == "audit":
             return _cmd_audit_verify(settings)
+        if args.command in ("keys", "partner"):
+            return federation_commands.run(settings, args, lambda s, work: asyncio.run(_with_db(s, work)))
     except (ConfigError, MigrationError) as err:
         print(f"exchange: {err}", file=sys.stderr)
         return 2

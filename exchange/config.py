@@ -11,6 +11,11 @@
 | EXCHANGE_IDLE_TIMEOUT          | 1800           | server-side idle timeout of a login session, seconds         |
 | EXCHANGE_MAX_BODY              | 1048576        | largest request body, bytes                                  |
 | EXCHANGE_LOG_LEVEL             | INFO           | log level of the JSON logs                                   |
+| EXCHANGE_FEDERATION_LOOPS      | 1              | 0: do not start the partner send/pull loops                  |
+| EXCHANGE_SEND_INTERVAL_MS      | 2000           | how often an idle send loop looks for new outbox rows        |
+| EXCHANGE_PULL_INTERVAL_S       | 60             | how often each partner's feed is pulled                      |
+| EXCHANGE_BACKOFF_MAX_S         | 600            | cap of the per-partner retry backoff (starts at 1 s, x2)     |
+| EXCHANGE_ACK_OVERDUE_S         | 86400          | a correction/withdrawal unacknowledged this long is overdue  |
 
 Secrets (database URLs may hold passwords) are wrapped in :class:`Secret` so they never print.
 """
@@ -65,6 +70,11 @@ class Settings:
     log_level: str = "INFO"
     lockout_failures: int = 5
     lockout_seconds: int = 900
+    federation_loops: bool = True
+    send_interval_ms: int = 2000
+    pull_interval_s: int = 60
+    backoff_max_s: int = 600
+    ack_overdue_s: int = 86400
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -87,6 +97,11 @@ class Settings:
             idle_timeout=_int(env, "EXCHANGE_IDLE_TIMEOUT", 1800, 60, 86400),
             max_body=_int(env, "EXCHANGE_MAX_BODY", 1024 * 1024, 1024, 64 * 1024 * 1024),
             log_level=env.get("EXCHANGE_LOG_LEVEL", "INFO").upper(),
+            federation_loops=env.get("EXCHANGE_FEDERATION_LOOPS", "1") != "0",
+            send_interval_ms=_int(env, "EXCHANGE_SEND_INTERVAL_MS", 2000, 10, 600_000),
+            pull_interval_s=_int(env, "EXCHANGE_PULL_INTERVAL_S", 60, 1, 86400),
+            backoff_max_s=_int(env, "EXCHANGE_BACKOFF_MAX_S", 600, 1, 86400),
+            ack_overdue_s=_int(env, "EXCHANGE_ACK_OVERDUE_S", 86400, 60, 30 * 86400),
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .policy import PURPOSES, policy
 from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
 
@@ -84,6 +85,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Enable an account", "parameters": [USER_ID],
         "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}},
     **RECORD_OPERATIONS,  # /api/v1/records (exchange/registry/openapi.py)
+    **FEDERATION_OPERATIONS,  # partners, partner records, record requests, /federation/v1 (exchange/federation)
 }
 
 

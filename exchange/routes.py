@@ -4,6 +4,11 @@
 from __future__ import annotations
 
 from . import audit_api, auth_api, health, openapi, users_api
+from .federation import feed as federation_feed
+from .federation import inbox as federation_inbox
+from .federation import keys_api as federation_keys
+from .federation import officer_api as federation_officer
+from .federation import status_api as federation_status
 from .registry import api as registry_api
 
 ROUTES = [
@@ -25,4 +30,13 @@ ROUTES = [
     ("POST", "/api/v1/users", users_api.add_user),
     ("POST", "/api/v1/users/{id}/disable", users_api.disable_user),
     ("POST", "/api/v1/users/{id}/enable", users_api.enable_user),
+    ("GET", "/api/v1/partners", federation_status.list_partners),
+    ("GET", "/api/v1/partner-records", federation_status.list_partner_records),
+    ("POST", "/api/v1/partner-queries", federation_officer.ask_partner),
+    ("POST", "/api/v1/partner-record-requests", federation_officer.ask_record),
+    ("GET", "/api/v1/record-requests", federation_officer.list_requests),
+    ("POST", "/api/v1/record-requests/{id}/decision", federation_officer.decide_request),
+    ("GET", "/federation/v1/keys", federation_keys.key_set),
+    ("POST", "/federation/v1/inbox", federation_inbox.inbox),
+    ("POST", "/federation/v1/feed", federation_feed.serve_feed),
 ]

@@ -39,6 +39,15 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("PUT", "/api/v1/records/{id}"): frozenset({"registrar"}),
     ("POST", "/api/v1/records/{id}/withdraw"): frozenset({"registrar"}),
     ("GET", "/api/v1/records/{id}/history"): frozenset({"registrar", "liaison"}),
+    ("GET", "/api/v1/partners"): frozenset({"admin", "liaison"}),
+    ("GET", "/api/v1/partner-records"): frozenset({"liaison"}),
+    ("POST", "/api/v1/partner-queries"): frozenset({"liaison"}),
+    ("POST", "/api/v1/partner-record-requests"): frozenset({"liaison"}),
+    ("GET", "/api/v1/record-requests"): frozenset({"liaison"}),
+    ("POST", "/api/v1/record-requests/{id}/decision"): frozenset({"liaison"}),
+    ("GET", "/federation/v1/keys"): PUBLIC,  # partners: envelope signatures, officer tokens refused
+    ("POST", "/federation/v1/inbox"): PUBLIC,
+    ("POST", "/federation/v1/feed"): PUBLIC,
 }
 
 

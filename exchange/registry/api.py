@@ -22,6 +22,7 @@ from .. import audit
 from ..appkeys import POOL
 from ..body import invalid, read_json
 from ..errors import ApiError, BadRequest, Conflict, ErrorCode, NotFound, PreconditionFailed
+from ..federation import enqueue_record_change
 from ..middleware import actor, principal
 from ..policy import policy
 from . import idempotency, params, shape, store
@@ -92,6 +93,7 @@ async def create_record(request: web.Request) -> web.Response:
             await store.insert_version(conn, rid, 1, record, who.user_id)
 
         await _db_checks(write())
+        await enqueue_record_change(conn, rid, 1)  # partner outbox rows, in this transaction
         await audit.write(conn, actor(request), audit.Entry("record.create", record_ids=[str(rid)],
                                                             detail={"version": 1}))
     return _answer(answer, 201)
@@ -155,6 +157,7 @@ async def _change(request: web.Request, action: str, expected: int | None, make:
         else:
             version, status = await _db_checks(make(conn, rid, current.version, who.user_id))
             await store.set_current(conn, rid, version, status)
+            await enqueue_record_change(conn, rid, version)  # to partners and every past recipient
             detail["version"] = version
         await audit.write(conn, actor(request), audit.Entry(action, outcome, [str(rid)], detail))
     if refusal is not None:

@@ -1,0 +1,67 @@
+"""What the federation code of one running node needs: its country, its keys, a transport, a clock.
+
+One :class:`Federation` object per application (``app[FEDERATION]``). The node keys are re-read when the key
+file changes, so ``exchange keys rotate`` beside a running service takes effect without a restart. The clock
+and the random source are injectable so that expiry and backoff are testable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from ..config import Settings
+from . import identity
+from .transport import HttpTransport, Transport
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class NodeKeysMissing(Exception):
+    """The node has no federation keys yet (``exchange keys init``)."""
+
+
+@dataclass
+class Federation:
+    settings: Settings
+    transport: Transport = field(default_factory=HttpTransport)
+    clock: Callable[[], dt.datetime] = utc_now
+    rng: random.Random = field(default_factory=random.Random)
+    _cached: identity.NodeIdentity | None = None
+    _stamp: float | None = None
+
+    @property
+    def country(self) -> str:
+        return self.settings.country
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def node(self) -> identity.NodeIdentity:
+        """This node's keys (reloaded when the key file changed); NodeKeysMissing if there are none."""
+        path = identity.key_path(self.home)
+        try:
+            stamp = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise NodeKeysMissing("node keys are not initialised") from None
+        if self._cached is None or stamp != self._stamp:
+            try:
+                self._cached = identity.load(self.home, self.country)
+            except identity.IdentityError as exc:
+                raise NodeKeysMissing(str(exc)) from None
+            self._stamp = stamp
+        return self._cached
+
+
+FEDERATION = web.AppKey("federation", Federation)

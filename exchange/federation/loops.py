@@ -1,0 +1,82 @@
+"""Background work of a running node, as one aiohttp ``cleanup_ctx``: a supervisor starts one send loop and
+one pull loop per active partner (partners added while the service runs are picked up within one interval)
+and cancels them all on shutdown.
+
+A send loop calls ``sender.send_batch`` again at once while batches come back full, sleeps one send interval
+when the queue is empty, and otherwise waits until the backoff stored for the partner has passed. A pull loop
+pulls the partner's feed every ``EXCHANGE_PULL_INTERVAL_S``. Failures are logged and retried on the next round;
+nothing here ever stops the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..appkeys import POOL
+from . import partners
+from .context import FEDERATION, Federation, NodeKeysMissing
+from .feed import pull_once
+from .sender import send_batch
+
+log = logging.getLogger("exchange.federation.loops")
+
+
+async def send_loop(fed: Federation, app: web.Application, country: str) -> None:
+    interval = fed.settings.send_interval_ms / 1000
+    while True:
+        try:
+            result = await send_batch(fed, app[POOL], country)
+            if result.more:
+                continue
+        except NodeKeysMissing:
+            pass
+        except Exception:  # a lost database or a bug in one round must not end the loop
+            log.exception("send round failed", extra={"fields": {"partner": country}})
+        await asyncio.sleep(interval)
+
+
+async def pull_loop(fed: Federation, app: web.Application, country: str) -> None:
+    while True:
+        try:
+            await pull_once(fed, app[POOL], country)
+        except NodeKeysMissing:
+            pass
+        except Exception:
+            log.exception("pull round failed", extra={"fields": {"partner": country}})
+        await asyncio.sleep(fed.settings.pull_interval_s)
+
+
+async def supervise(fed: Federation, app: web.Application, tasks: dict[str, asyncio.Task[None]]) -> None:
+    while True:
+        try:
+            async with app[POOL].acquire() as conn:
+                active = [p.country for p in await partners.all_partners(conn)]
+            for country in active:
+                for kind, loop in (("send", send_loop), ("pull", pull_loop)):
+                    name = f"{kind}:{country}"
+                    if name not in tasks or tasks[name].done():
+                        tasks[name] = asyncio.create_task(loop(fed, app, country), name=name)
+        except Exception:
+            log.exception("federation supervisor round failed")
+        await asyncio.sleep(max(fed.settings.send_interval_ms / 1000, 1.0))
+
+
+async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start the federation loops (unless ``EXCHANGE_FEDERATION_LOOPS=0``), yield, stop them."""
+    fed = app[FEDERATION]
+    tasks: dict[str, asyncio.Task[None]] = {}
+    supervisor = asyncio.create_task(supervise(fed, app, tasks)) if fed.settings.federation_loops else None
+    try:
+        yield
+    finally:
+        for task in ([supervisor] if supervisor else []) + list(tasks.values()):
+            task.cancel()
+        for task in ([supervisor] if supervisor else []) + list(tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await fed.transport.close()
