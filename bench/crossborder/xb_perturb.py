@@ -1,7 +1,7 @@
 """The mistakes and habits that make two countries' records of one person differ.
 
 Every function takes the generator's ``random.Random`` so that a seed reproduces the set exactly. The rates
-that decide how often each one is applied live in generate.py's ``RATES`` table (documented in README.md).
+that decide how often each one is applied live in xb_world's ``RATES`` table (documented in README.md).
 """
 
 from __future__ import annotations
