@@ -10,6 +10,7 @@ from aiohttp import web
 
 from . import middleware
 from .appkeys import POOL, SETTINGS, TOKEN_KEYS
+from .border.jobs import border_jobs
 from .config import Settings
 from .database import Target, create_pool, target_for
 from .federation.context import FEDERATION, Federation
@@ -43,6 +44,7 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
                 await app[POOL].close()
 
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(border_jobs)  # screening index (load, reconcile) and the retention purge
     app.cleanup_ctx.append(federation_ctx)  # one send loop and one pull loop per partner
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)

@@ -5,6 +5,7 @@
     exchange user add --username U --role R [--border-point P] [--password-stdin] [--json]
     exchange user disable --username U
     exchange audit verify                     check the audit hash chain; exit 1 on any change
+    exchange border purge [--days N]          erase personal data of border checks older than N days
     exchange keys init|show|rotate|revoke     this node's federation keys (exchange/federation/commands.py)
     exchange partner add|list|refresh-keys|revoke-key|retry   partner nodes
 
@@ -53,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("--username", required=True)
     aud = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
     aud.add_parser("verify", help="verify the audit hash chain")
+    border = sub.add_parser("border", help="border checks").add_subparsers(dest="border_command", required=True)
+    purge = border.add_parser("purge", help="erase personal data of checks past the retention period")
+    purge.add_argument("--days", type=int, default=None,
+                       help="retention in days (default: EXCHANGE_BORDER_RETENTION_DAYS, else 90)")
     federation_commands.add_parsers(sub)
     return parser
 
@@ -119,6 +124,23 @@ def _cmd_audit_verify(settings: Settings) -> int:
     return asyncio.run(_with_db(settings, work))
 
 
+def _cmd_border_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from .border.config import BorderSettings
+    from .border.purge import purge
+
+    days = args.days if args.days is not None else BorderSettings.from_env().retention_days
+    if days < 1:
+        print("exchange: --days must be at least 1", file=sys.stderr)
+        return 2
+
+    async def work(conn: asyncpg.Connection) -> int:
+        result = await purge(conn, CLI_ACTOR, days)
+        print(json.dumps({"checks_purged": result.checks, "alerts_erased": result.alerts,
+                          "cutoff": result.cutoff.isoformat()}))
+        return 0
+    return asyncio.run(_with_db(settings, work))
+
+
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -141,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_user_add(settings, args)
         if args.command == "user" and args.user_command == "disable":
             return _cmd_user_disable(settings, args)
+        if args.command == "border" and args.border_command == "purge":
+            return _cmd_border_purge(settings, args)
         if args.command == "audit":
             return _cmd_audit_verify(settings)
         if args.command in ("keys", "partner"):

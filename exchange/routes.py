@@ -9,6 +9,10 @@ from .federation import inbox as federation_inbox
 from .federation import keys_api as federation_keys
 from .federation import officer_api as federation_officer
 from .federation import status_api as federation_status
+from .border import alerts as border_alerts
+from .border import api as border_api
+from .border import points as border_points
+from .border import stats as border_stats
 from .registry import api as registry_api
 
 ROUTES = [
@@ -30,6 +34,16 @@ ROUTES = [
     ("POST", "/api/v1/users", users_api.add_user),
     ("POST", "/api/v1/users/{id}/disable", users_api.disable_user),
     ("POST", "/api/v1/users/{id}/enable", users_api.enable_user),
+    ("POST", "/api/v1/border/checks", border_api.submit_check),
+    ("GET", "/api/v1/border/checks", border_api.list_checks),
+    ("GET", "/api/v1/border/checks/{id}", border_api.get_check),
+    ("PATCH", "/api/v1/border/checks/{id}", border_api.patch_check),
+    ("GET", "/api/v1/border/stats", border_stats.stats),
+    ("GET", "/api/v1/border-points", border_points.list_points),
+    ("POST", "/api/v1/border-points", border_points.add_point),
+    ("PATCH", "/api/v1/border-points/{id}", border_points.edit_point),
+    ("GET", "/api/v1/alerts", border_alerts.list_alerts),
+    ("POST", "/api/v1/alerts/{id}/decision", border_alerts.decide),
     ("GET", "/api/v1/partners", federation_status.list_partners),
     ("GET", "/api/v1/partner-records", federation_status.list_partner_records),
     ("POST", "/api/v1/partner-queries", federation_officer.ask_partner),

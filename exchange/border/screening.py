@@ -1,0 +1,82 @@
+"""Screening of a border check: the child, every companion and every hand-over person against the register.
+
+Each person is matched with the matching library (``matching.CandidateIndex`` through the process's
+``ScreeningIndex``); a candidate at or above ``ALERT_THRESHOLD`` is a hit. A hit becomes an alert for the
+liaison desk and a flag for the officer, who never sees the candidate. The index is refreshed from the
+database right before screening, and the hits are re-checked against the database inside the check's
+transaction (``still_active``), so a record withdrawn a moment ago never raises an alert.
+
+Partner records are not screened yet: the partner inbox does not exist; when it lands, its records join the
+same index (docs/border.md, "What is screened").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from matching.model import Match
+
+from ..screening_index import ScreeningIndex
+from .schema import CheckInput
+
+# Probability from which a register candidate holds the traveller for secondary inspection. Deliberately
+# lower than an investigator's "same person" bar: a false alert costs a liaison officer a few minutes, a
+# missed one lets an abuser cross with a child. The liaison officer confirms or rejects every alert.
+ALERT_THRESHOLD = 0.5
+# Candidates reported per screened person (the liaison officer sees them all).
+MAX_HITS_PER_PERSON = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    subject: str          # child | companion | seen_off_by | met_by
+    subject_index: int
+    person_id: str
+    version: int
+    probability: float
+    match: Match
+
+
+def subjects(check: CheckInput) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """Every person of the check, with its place in the body."""
+    yield "child", 0, check.child.record
+    for kind in ("companions", "seen_off_by", "met_by"):
+        for i, item in enumerate(getattr(check, kind)):
+            yield ("companion" if kind == "companions" else kind), i, item.person.record
+
+
+async def screen(holder: ScreeningIndex, check: CheckInput) -> list[Hit]:
+    hits: list[Hit] = []
+    for subject, index, record in subjects(check):
+        query = {k: v for k, v in record.items() if k != "id"}  # the client's own id is not the register's
+        for cand in holder.query(query, MAX_HITS_PER_PERSON, ALERT_THRESHOLD):
+            version = holder.versions.get(cand.id)
+            if version is not None:
+                hits.append(Hit(subject, index, cand.id, version, cand.probability, cand.match))
+        await asyncio.sleep(0)  # one person at a time: other requests run in between
+    return hits
+
+
+async def still_active(conn: asyncpg.Connection, hits: list[Hit]) -> list[Hit]:
+    """The hits whose record is still active (read in the caller's transaction)."""
+    if not hits:
+        return hits
+    rows = await conn.fetch("SELECT id, current_version FROM persons WHERE id = ANY($1::uuid[]) AND status = 'active'",
+                            [uuid.UUID(h.person_id) for h in hits])
+    active = {str(r["id"]): r["current_version"] for r in rows}
+    return [h if h.version == active[h.person_id] else
+            Hit(h.subject, h.subject_index, h.person_id, active[h.person_id], h.probability, h.match)
+            for h in hits if h.person_id in active]
+
+
+def watchlist_flags(hits: list[Hit]) -> set[str]:
+    flags = set()
+    for hit in hits:
+        flags.add("child_watchlist_hit" if hit.subject == "child" else "companion_watchlist_hit")
+    return flags

@@ -1,0 +1,73 @@
+"""``GET /api/v1/border/stats``: counts for the monthly reports, with no personal data.
+
+Counts of checks per post, day (Cambodian local date), direction, travel situation, recommendation and
+outcome; counts of checks per flag; counts of alerts per status. They are read from the non-personal columns,
+which the retention purge keeps, so a report for a past month gives the same numbers after the purge.
+Query: ``since`` and ``until`` (dates, inclusive; default the last 31 days), ``border_point``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from .. import audit
+from ..appkeys import POOL
+from ..middleware import actor
+from ..policy import policy
+from ..registry.params import bad_parameter, only_params
+
+TIMEZONE = "Asia/Phnom_Penh"
+MAX_DAYS = 400
+
+_FILTER = """FROM border_checks c
+    WHERE (c.checked_at AT TIME ZONE 'Asia/Phnom_Penh')::date BETWEEN $1 AND $2
+      AND ($3::text IS NULL OR c.border_point = $3)"""
+
+
+def _date(request: web.Request, name: str, default: dt.date) -> dt.date:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        if not raw.isascii() or len(raw) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise bad_parameter(name, "must be a date YYYY-MM-DD") from None
+
+
+@policy("liaison", "auditor", "admin")
+async def stats(request: web.Request) -> web.Response:
+    only_params(request, ("since", "until", "border_point"))
+    today = dt.datetime.now(dt.UTC).date()
+    until = _date(request, "until", today)
+    since = _date(request, "since", until - dt.timedelta(days=30))
+    if since > until or (until - since).days > MAX_DAYS:
+        raise bad_parameter("since", f"must be on or before until, at most {MAX_DAYS} days apart")
+    post = request.query.get("border_point")
+    args = (since, until, post)
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        checks = await conn.fetch(
+            f"""SELECT c.border_point, (c.checked_at AT TIME ZONE '{TIMEZONE}')::date AS day, c.direction,
+                       c.situation, c.action, c.outcome, count(*) AS checks {_FILTER}
+                GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6""", *args)
+        flags = await conn.fetch(
+            f"""SELECT c.border_point, (c.checked_at AT TIME ZONE '{TIMEZONE}')::date AS day, f.flag,
+                       count(*) AS checks {_FILTER.replace('FROM border_checks c', 'FROM border_checks c, '
+                                                            'unnest(c.flags) AS f(flag)')}
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", *args)
+        alerts = await conn.fetch(
+            f"""SELECT c.border_point, (c.checked_at AT TIME ZONE '{TIMEZONE}')::date AS day, a.status,
+                       count(*) AS alerts {_FILTER.replace('FROM border_checks c',
+                                                           'FROM border_checks c JOIN border_alerts a '
+                                                           'ON a.check_id = c.id')}
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", *args)
+        await audit.write(conn, actor(request), audit.Entry(
+            "border.stats", detail={"since": since.isoformat(), "until": until.isoformat(), "border_point": post}))
+
+    def rows(items) -> list[dict]:
+        return [{**dict(r), "day": r["day"].isoformat()} for r in items]
+    return web.json_response({"since": since.isoformat(), "until": until.isoformat(), "timezone": TIMEZONE,
+                              "checks": rows(checks), "flags": rows(flags), "alerts": rows(alerts)})

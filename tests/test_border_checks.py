@@ -1,0 +1,256 @@
+"""Border checks over HTTP against the real PostgreSQL: screening across scripts and name order, the clean
+family, what the officer sees, cross-post refusal, bad input writing nothing, and idempotent (offline) replay."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+
+import pytest
+
+from .conftest import login, new_officer
+from .test_border_support import (
+    CHECKS,
+    alerts_for,
+    family_body,
+    parent,
+    register,
+    submit,
+    td3,
+    unique_word,
+    variant,
+    years_ago,
+)
+
+
+async def count_rows(owner_conn) -> tuple[int, int, int]:
+    return (await owner_conn.fetchval("SELECT count(*) FROM border_checks"),
+            await owner_conn.fetchval("SELECT count(*) FROM border_alerts"),
+            await owner_conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'border.check'"))
+
+
+# The register holds the offender in one form; the companion at the post is written in another.
+SPELLINGS = [
+    pytest.param({"full": "គឹម ចក្រា", "script": "Khmr"}, {"family": "Kim", "given": "Chakra"}, id="khmer-vs-latin"),
+    pytest.param({"family": "Kim", "given": "Chakra"}, {"full": "CHAKRA KIM"}, id="other-order"),
+    pytest.param({"family": "Nguyễn", "given": "Văn Hùng"}, {"full": "Hung Nguyen Van"}, id="vietnamese-no-accents"),
+]
+
+
+@pytest.mark.parametrize(("registered", "at_post"), SPELLINGS)
+async def test_unrelated_adult_in_register_is_flagged_and_liaison_gets_the_alert(
+        client, officers, owner_conn, registered, at_post):
+    birth = f"1971-04-{1 + uuid.uuid4().int % 27:02d}"
+    pid = await register(client, officers["registrar"], {"names": [registered], "sex": "male", "birth_date": birth,
+                                                         "nationalities": ["KH"]})
+    body = family_body()
+    body["situation"] = "other_adults"
+    body["companions"] = [{"person": {"names": [at_post], "sex": "male", "birth_date": birth},
+                           "relationship": "friend_of_family", "evidence": "none"}]
+    body["consent_letter"] = {"present": True, "signed_by": "mother", "notarised": True}
+    answer = await submit(client, officers["immigration"], body)
+    assert "companion_watchlist_hit" in answer["flags"] and "unrelated_adult" in answer["flags"]
+    assert answer["recommendation"]["action"] in ("secondary_inspection", "refer")
+    texts = [r["text"] for r in answer["recommendation"]["reasons"]]
+    assert "possible match: hold for secondary inspection and call the liaison desk" in texts
+    # the officer's answer says nothing about the record: no id, no offence, no name from the register
+    raw = json.dumps(answer)
+    assert pid not in raw and "trafficking" not in raw and "Court" not in raw
+    alerts = await alerts_for(client, officers["liaison"], answer["id"])
+    assert [a["candidate"]["id"] for a in alerts] == [pid]
+    alert = alerts[0]
+    assert alert["status"] == "open" and alert["probability"] >= 0.5
+    recorded_name = alert["subject"]["recorded"]["person"]["names"][0]
+    assert alert["subject"]["kind"] == "companion" and at_post.items() <= recorded_name.items()
+    assert alert["candidate"]["convictions"][0]["offence_category"] == "child_trafficking"
+    assert {f["name"] for f in alert["explanation"]["features"]} >= {"name", "birth_date"}
+    assert alert["explanation"]["model_version"]
+    actions = await owner_conn.fetch("SELECT action, record_ids FROM audit_log WHERE $1 = ANY(record_ids)",
+                                     alert["id"])
+    assert {r["action"] for r in actions} >= {"border.alert", "border.alert.view"}
+
+
+async def test_child_with_both_parents_and_documents_is_cleared_without_alert(client, officers, owner_conn):
+    answer = await submit(client, officers["immigration"], family_body())
+    assert answer["flags"] == []
+    assert answer["recommendation"] == {"action": "clear", "reasons": []}
+    assert await owner_conn.fetchval("SELECT count(*) FROM border_alerts WHERE check_id = $1",
+                                     uuid.UUID(answer["id"])) == 0
+    row = await owner_conn.fetchrow("SELECT border_point, action, personal FROM border_checks WHERE id = $1",
+                                    uuid.UUID(answer["id"]))
+    assert row["border_point"] == "POIPET" and row["action"] == "clear"
+    audit = await owner_conn.fetchrow("SELECT username, border_point, purpose FROM audit_log "
+                                      "WHERE action = 'border.check' AND $1 = ANY(record_ids)", answer["id"])
+    assert (audit["username"], audit["border_point"], audit["purpose"]) == (
+        officers["immigration"].username, "POIPET", "border_check")
+
+
+async def test_withdrawn_record_raises_no_alert_and_a_replaced_one_is_screened_by_its_new_version(
+        client, officers):
+    registrar = officers["registrar"]
+    family, given = unique_word("Chhay"), unique_word("Rith")
+    birth = "1968-09-17"
+    pid = await register(client, registrar, {"names": [{"family": family, "given": given}], "birth_date": birth})
+    resp = await client.post(f"/api/v1/records/{pid}/withdraw", json={"reason": "acquittal_on_appeal"},
+                             headers=registrar.headers(purpose=None))
+    assert resp.status == 200, await resp.text()
+    body = family_body()
+    body["companions"].append({"person": {"names": [{"full": f"{given} {family}"}], "birth_date": birth},
+                               "relationship": "other_relative", "evidence": "family_book"})
+    answer = await submit(client, officers["immigration"], body)
+    assert "companion_watchlist_hit" not in answer["flags"]
+    assert await alerts_for(client, officers["liaison"], answer["id"]) == []
+
+
+async def test_hand_over_persons_and_the_child_are_screened_too(client, officers):
+    family, given = unique_word("Prak"), unique_word("Sam")
+    birth = "1975-02-03"
+    pid = await register(client, officers["registrar"], {"names": [{"family": family, "given": given}],
+                                                         "birth_date": birth, "sex": "male"})
+    body = family_body()
+    body["met_by"] = [{"person": {"names": [{"full": f"{family.upper()} {given.upper()}"}], "birth_date": birth},
+                       "relationship": "unknown"}]
+    answer = await submit(client, officers["immigration"], body)
+    assert "companion_watchlist_hit" in answer["flags"]
+    alerts = await alerts_for(client, officers["liaison"], answer["id"])
+    assert [(a["subject"]["kind"], a["candidate"]["id"]) for a in alerts] == [("met_by", pid)]
+
+
+async def test_immigration_sees_its_own_check_without_alerts_and_liaison_sees_them(client, officers):
+    answer = await submit(client, officers["immigration"], family_body())
+    resp = await client.get(f"{CHECKS}/{answer['id']}", headers=officers["immigration"].headers("border_check"))
+    assert resp.status == 200
+    view = await resp.json()
+    assert view["border_point"] == "POIPET" and "alerts" not in view and view["personal"]["child"]["names"]
+    resp = await client.get(f"{CHECKS}/{answer['id']}", headers=officers["liaison"].headers("border_check"))
+    assert resp.status == 200 and (await resp.json())["alerts"] == []
+
+
+async def test_another_post_gets_404_and_the_attempt_is_audited(client, officers, db_target, owner_conn):
+    answer = await submit(client, officers["immigration"], family_body())
+    bavet = await login(client, await new_officer(db_target, "immigration", "BAVET"))
+    for method, body in (("GET", None), ("PATCH", {"outcome": "cleared"})):
+        resp = await client.request(method, f"{CHECKS}/{answer['id']}", json=body,
+                                    headers=bavet.headers("border_check"))
+        assert resp.status == 404
+        assert (await resp.json())["error"]["code"] == "not_found"
+    denied = await owner_conn.fetch("SELECT action FROM audit_log WHERE username = $1 AND outcome = 'denied'",
+                                    bavet.username)
+    assert sorted(r["action"] for r in denied) == ["border.check.outcome", "border.check.view"]
+    listed = await client.get(CHECKS, headers=bavet.headers("border_check"))
+    assert answer["id"] not in {c["id"] for c in (await listed.json())["items"]}
+    outcome = await owner_conn.fetchval("SELECT outcome FROM border_checks WHERE id = $1", uuid.UUID(answer["id"]))
+    assert outcome is None
+
+
+async def test_outcome_recorded_afterwards(client, officers, owner_conn):
+    answer = await submit(client, officers["immigration"], family_body())
+    resp = await client.patch(f"{CHECKS}/{answer['id']}", json={"outcome": "cleared", "observations": "waved on"},
+                              headers=officers["immigration"].headers("border_check"))
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["outcome"] == "cleared"
+    row = await owner_conn.fetchrow("SELECT outcome, outcome_at, personal FROM border_checks WHERE id = $1",
+                                    uuid.UUID(answer["id"]))
+    assert row["outcome"] == "cleared" and row["outcome_at"] is not None
+    assert row["personal"]["outcome_observations"] == "waved on"
+    listed = await client.get(CHECKS + "?limit=200", headers=officers["immigration"].headers("border_check"))
+    items = {c["id"]: c for c in (await listed.json())["items"]}
+    assert items[answer["id"]]["outcome"] == "cleared"
+    assert "personal" not in items[answer["id"]] and "child" not in json.dumps(items[answer["id"]])
+
+
+def _bad_bodies():
+    body = family_body()
+    child = body["child"]
+    return [
+        ("future birth date", variant(body, child={**child, "birth_date": "2999-01-01"}), "child.birth_date"),
+        ("birth date after the check", variant(body, child={**child, "birth_date": years_ago(0, -3)}),
+         "child.birth_date"),
+        ("adult listed as the child", variant(body, child={**child, "birth_date": years_ago(18, 1)}),
+         "child.birth_date"),
+        ("adult by year only", variant(body, child={**child, "birth_date": years_ago(20)[:4]}), "child.birth_date"),
+        ("post in the body", variant(body, border_point="BAVET"), "border_point"),
+        ("role in the body", variant(body, role="admin"), "role"),
+        ("malformed MRZ", variant(body, child={**child, "documents": [
+            {"kind": "passport", "number": "N1234567", "mrz": "P<KHMSHORT"}]}), "child.documents[0].mrz"),
+        ("oversize companion list", variant(body, companions=[parent("Sok", "Dara", "male")] * 21), "companions"),
+        ("oversize group", variant(body, situation="group", group_size=100000), "group_size"),
+        ("group without size", variant(body, situation="group"), "group_size"),
+        ("companions missing", variant(body, companions=[]), "companions"),
+        ("no birth date", variant(body, child={k: v for k, v in child.items() if k != "birth_date"}),
+         "child.birth_date"),
+        ("NUL in a name", variant(body, child={**child, "names": [{"full": "Sok\u0000Dara"}]}),
+         "child.names[0].full"),
+        ("bidi control in a name", variant(body, child={**child, "names": [{"full": "Sok\u202eDara"}]}),
+         "child.names[0].full"),
+        ("check time in the future", variant(body, time="2999-01-01T00:00:00+00:00"), "time"),
+        ("unknown relationship", variant(body, companions=[{**body["companions"][0], "relationship": "boss"}]),
+         "companions[0].relationship"),
+        ("stated age of an adult", variant(body, stated_age=30), "stated_age"),
+    ]
+
+
+@pytest.mark.parametrize(("case", "body", "field"), _bad_bodies(), ids=[c[0] for c in _bad_bodies()])
+async def test_bad_input_is_a_clear_400_and_writes_nothing(client, officers, owner_conn, case, body, field):
+    before = await count_rows(owner_conn)
+    resp = await client.post(CHECKS, json=body, headers=officers["immigration"].headers("border_check"))
+    assert resp.status == 400, case
+    error = (await resp.json())["error"]
+    assert error["field"] == field and error["code"] and error["message"]
+    assert "Sok" not in error["message"] and "Dara" not in error["message"]
+    assert await count_rows(owner_conn) == before
+
+
+async def test_non_json_and_strict_json_violations_are_refused(client, officers, owner_conn):
+    before = await count_rows(owner_conn)
+    headers = {**officers["immigration"].headers("border_check"), "Content-Type": "application/json"}
+    resp = await client.post(CHECKS, data=b'{"direction": "exit", "direction": "entry"}', headers=headers)
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_json"
+    resp = await client.post(CHECKS, data=b"direction=exit", headers={
+        **officers["immigration"].headers("border_check"), "Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 415
+    assert await count_rows(owner_conn) == before
+
+
+async def test_queued_offline_check_replays_idempotently(client, officers, owner_conn, db_target):
+    happened = dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)
+    body = variant(family_body(), time=happened.isoformat())
+    key = f"post-client-{uuid.uuid4()}"
+    first = await submit(client, officers["immigration"], body, **{"Idempotency-Key": key})
+    again = await submit(client, officers["immigration"], body, **{"Idempotency-Key": key})
+    assert again == first
+    rows = await owner_conn.fetch("SELECT id, checked_at, received_at FROM border_checks WHERE idempotency_key = $1",
+                                  key)
+    assert len(rows) == 1 and abs((rows[0]["checked_at"] - happened).total_seconds()) < 1
+    # the same key from another officer of the same post (a shift change) is the same check
+    colleague = await login(client, await new_officer(db_target, "immigration", "POIPET"))
+    assert await submit(client, colleague, body, **{"Idempotency-Key": key}) == first
+    # the key with another body is a conflict; at another post it is another check
+    resp = await client.post(CHECKS, json=family_body(), headers=officers["immigration"].headers(
+        "border_check", **{"Idempotency-Key": key}))
+    assert resp.status == 409 and (await resp.json())["error"]["code"] == "idempotency_mismatch"
+    bavet = await login(client, await new_officer(db_target, "immigration", "BAVET"))
+    assert (await submit(client, bavet, body, **{"Idempotency-Key": key}))["id"] != first["id"]
+    # older than the offline window: refused, nothing stored
+    stale = variant(body, time=(dt.datetime.now(dt.UTC) - dt.timedelta(days=15)).isoformat())
+    resp = await client.post(CHECKS, json=stale, headers=officers["immigration"].headers("border_check"))
+    assert resp.status == 400 and (await resp.json())["error"]["field"] == "time"
+
+
+async def test_concurrent_replays_store_one_check(client, officers, owner_conn):
+    body = family_body()
+    key = f"burst-{uuid.uuid4()}"
+    answers = await asyncio.gather(*[submit(client, officers["immigration"], body, **{"Idempotency-Key": key})
+                                     for _ in range(5)])
+    assert len({a["id"] for a in answers}) == 1
+    assert await owner_conn.fetchval("SELECT count(*) FROM border_checks WHERE idempotency_key = $1", key) == 1
+
+
+async def test_valid_mrz_is_accepted_and_a_wrong_check_digit_is_a_flag(client, officers):
+    body = family_body()
+    child = body["child"]
+    good = td3("VONG", "SREY", "N1234567", child["birth_date"], body["child"]["documents"][0]["expires"])
+    child["documents"][0]["mrz"] = good
+    assert (await submit(client, officers["immigration"], body))["flags"] == []
