@@ -5,9 +5,9 @@
     exchange user add --username U --role R [--border-point P] [--password-stdin] [--json]
     exchange user disable --username U
     exchange audit verify                     check the audit hash chain; exit 1 on any change
-    exchange border purge [--days N]          erase personal data of border checks older than N days
     exchange keys init|show|rotate|revoke     this node's federation keys (exchange/federation/commands.py)
     exchange partner add|list|refresh-keys|revoke-key|retry   partner nodes
+    exchange border purge [--days N]          erase personal data of border checks older than N days
 
 Every command reads its settings from the environment (see exchange/config.py) and works whether or not the
 service is running on the same home folder: with the embedded database it joins the running server rather

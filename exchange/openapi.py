@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .border.openapi import OPERATIONS as BORDER_OPERATIONS
+from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .policy import PURPOSES, policy
 from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
 
@@ -86,8 +86,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Enable an account", "parameters": [USER_ID],
         "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}},
     **RECORD_OPERATIONS,  # /api/v1/records (exchange/registry/openapi.py)
-    **BORDER_OPERATIONS,  # /border, /border-points, /alerts (exchange/border/openapi.py)
     **FEDERATION_OPERATIONS,  # partners, partner records, record requests, /federation/v1 (exchange/federation)
+    **BORDER_OPERATIONS,  # /border, /border-points, /alerts (exchange/border/openapi.py)
 }
 
 

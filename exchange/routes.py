@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 from . import audit_api, auth_api, health, openapi, users_api
+from .border import alerts as border_alerts
+from .border import api as border_api
+from .border import points as border_points
+from .border import stats as border_stats
 from .federation import feed as federation_feed
 from .federation import inbox as federation_inbox
 from .federation import keys_api as federation_keys
 from .federation import officer_api as federation_officer
 from .federation import status_api as federation_status
-from .border import alerts as border_alerts
-from .border import api as border_api
-from .border import points as border_points
-from .border import stats as border_stats
 from .registry import api as registry_api
 
 ROUTES = [
