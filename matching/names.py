@@ -113,7 +113,7 @@ def name_key(name: Any) -> NameKey | None:
                    tuple(sorted(toks)), phonetic(joined))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def _token_sim(a: str, b: str) -> float:
     """Similarity of two tokens in [0, 1]: 1 equal, PHONETIC_SIM for equal phonetic codes, else the mean of
     Jaro-Winkler and normalised Levenshtein (JW alone is too generous to short tokens: "an" / "anh")."""
@@ -123,10 +123,12 @@ def _token_sim(a: str, b: str) -> float:
         return magic.NAME_PHONETIC_SIM
     if len(a) == 1 or len(b) == 1:
         return magic.NAME_INITIAL_SIM if a[0] == b[0] else 0.0
-    ca, cb = phonetic(a), phonetic(b)
     text = (JaroWinkler.similarity(a, b) + Levenshtein.normalized_similarity(a, b)) / 2
-    sound = (JaroWinkler.similarity(ca, cb) + Levenshtein.normalized_similarity(ca, cb)) / 2
-    return min(max(text, sound), magic.NAME_PHONETIC_SIM - 0.01)
+    ca, cb = phonetic(a), phonetic(b)
+    if ca[:1] == cb[:1]:  # codes that start differently are not variants of one another
+        sound = (JaroWinkler.similarity(ca, cb) + Levenshtein.normalized_similarity(ca, cb)) / 2
+        text = max(text, sound)
+    return min(text, magic.NAME_PHONETIC_SIM - 0.01)
 
 
 def _merge_split(short: tuple[str, ...], other: tuple[str, ...]) -> tuple[str, ...]:

@@ -229,14 +229,13 @@ def khmer_to_latin(text: str, known: bool = True) -> str:
 
 @lru_cache(maxsize=1)
 def _thai_engine() -> Any:
-    """pythainlp's romanize function and the engine to use: thai2rom_onnx, else royin."""
+    """pythainlp's romanize function with the configured engine (TRANSLIT_THAI_ENGINE); royin, a rule
+    engine with no model, when the configured one cannot load."""
     from pythainlp.transliterate import romanize as thai_romanize
 
+    engine = magic.TRANSLIT_THAI_ENGINE
     try:
-        import onnxruntime  # noqa: F401
-
-        thai_romanize("ก", engine="thai2rom_onnx")
-        engine = "thai2rom_onnx"
+        thai_romanize("ก", engine=engine)
     except Exception:  # model or runtime unavailable: the rule engine still gives usable keys
         engine = "royin"
     return lambda word: thai_romanize(word, engine=engine)
