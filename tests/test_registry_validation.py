@@ -302,3 +302,26 @@ async def test_withdraw_with_a_stale_if_match(client, officers, owner_conn, exis
     assert resp.status == 412
     assert_error(await resp.json(), "stale_version", "If-Match")
     assert await counts(owner_conn) == before
+
+
+@pytest.mark.parametrize(("since", "status"), [
+    ("0001-01-01T00:00:00+01:00", 400), ("9999-12-31T23:59:59-10:00", 400),  # outside year 1-9999 in UTC
+    ("0001-01-01T01:00:00+01:00", 200), ("9999-12-31T23:59:59Z", 200), ("2026-01-01", 200),
+    ("2026-01-01T00:00:00Z", 200)])
+async def test_times_at_the_edges(client, officers, since, status):
+    liaison = officers["liaison"]
+    resp = await client.get(RECORDS, params={"updated_since": since, "limit": "1"}, headers=liaison.headers())
+    assert resp.status == status, await resp.text()
+    # the same edges inside a cursor
+    resp = await client.get(RECORDS, params={"cursor": _cursor(f"{since}|{uuid.uuid4()}")}, headers=liaison.headers())
+    assert resp.status == status, await resp.text()
+
+
+async def test_extreme_but_valid_dates_are_stored(client, officers):
+    body = make_body(documents=[{"kind": "passport", "number": "N1", "expires": "9999-12-31"}], birth_date="1850")
+    body["convictions"][0].update(date="0001-01-01", release_date="9999-12-31")
+    body["review_date"] = "0001-01-01"
+    made = await create(client, officers["registrar"], body)
+    got = await (await client.get(f"{RECORDS}/{made['id']}", headers=officers["registrar"].headers())).json()
+    assert got["person"]["documents"][0]["expires"] == "9999-12-31" and got["review_date"] == "0001-01-01"
+    assert got["convictions"][0]["date"] == "0001-01-01"

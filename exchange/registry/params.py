@@ -79,9 +79,10 @@ def parse_time(raw: str, field: str) -> dt.datetime:
         raise bad_parameter(field, "must be an ISO 8601 time")
     try:
         value = dt.datetime.fromisoformat(raw)
-    except ValueError:
+        # in UTC, so a time whose offset moves it past year 1 or 9999 is refused here, not by the driver (500)
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise bad_parameter(field, "must be an ISO 8601 time") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def if_match(request: web.Request, *, required: bool) -> int | None:

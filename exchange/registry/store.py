@@ -4,6 +4,8 @@ adds a version and never overwrites one. Lists go in with one ``unnest`` insert 
 with one query whose sub-selects return its names, documents and convictions as JSON arrays.
 
 Functions take a connection inside the caller's transaction; the caller writes the audit row last.
+Dates go in as ISO text cast by PostgreSQL: asyncpg would encode ``date.max``/``date.min`` (9999-12-31,
+0001-01-01, both valid dates here) as ``infinity``/``-infinity``.
 """
 
 from __future__ import annotations
@@ -44,10 +46,6 @@ class Current:
     version: int
 
 
-def _date(text: str | None) -> dt.date | None:
-    return None if text is None else dt.date.fromisoformat(text)
-
-
 async def create_person(conn: asyncpg.Connection, rid: uuid.UUID) -> None:
     await conn.execute("INSERT INTO persons (id, status, current_version) VALUES ($1, 'active', 1)", rid)
 
@@ -71,11 +69,11 @@ async def insert_version(conn: asyncpg.Connection, rid: uuid.UUID, version: int,
     await conn.execute(
         """INSERT INTO record_versions (person_id, version, status, external_id, sex, birth_date, birth_precision,
                birth_place, nationalities, addresses, sharing, review_date, created_by)
-           VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+           VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9, $10, $11::text::date, $12)""",
         rid, version, person.get("id"), person.get("sex"), person.get("birth_date"),
         birth_precision(person.get("birth_date")), person.get("birth_place"), person.get("nationalities", []),
         person.get("addresses", []), None if sharing is None else sharing["countries"],
-        _date(record["review_date"]), user_id)
+        record["review_date"], user_id)
     names = person["names"]
     await conn.execute(
         """INSERT INTO person_names (person_id, version, ordinal, family, given, full_name, script, kind)
@@ -87,21 +85,23 @@ async def insert_version(conn: asyncpg.Connection, rid: uuid.UUID, version: int,
     if docs:
         await conn.execute(
             """INSERT INTO person_documents (person_id, version, ordinal, kind, number, country, expires, mrz)
-               SELECT $1, $2, t.* FROM unnest($3::smallint[], $4::text[], $5::text[], $6::text[], $7::date[],
-                                              $8::text[]) AS t""",
+               SELECT $1, $2, o, k, n, c, e::date, m
+               FROM unnest($3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                    AS t(o, k, n, c, e, m)""",
             rid, version, list(range(len(docs))), [d["kind"] for d in docs], [d["number"] for d in docs],
-            [d.get("country") for d in docs], [_date(d.get("expires")) for d in docs], [d.get("mrz") for d in docs])
+            [d.get("country") for d in docs], [d.get("expires") for d in docs], [d.get("mrz") for d in docs])
     convictions = record["convictions"]
     if convictions:
         await conn.execute(
             """INSERT INTO convictions (person_id, version, ordinal, court, case_number, convicted_on,
                    offence_category, sentence, release_date)
-               SELECT $1, $2, t.* FROM unnest($3::smallint[], $4::text[], $5::text[], $6::date[], $7::text[],
-                                              $8::text[], $9::date[]) AS t""",
+               SELECT $1, $2, o, ct, cn, d::date, oc, s, r::date
+               FROM unnest($3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+                    AS t(o, ct, cn, d, oc, s, r)""",
             rid, version, list(range(len(convictions))), [c["court"] for c in convictions],
-            [c["case_number"] for c in convictions], [_date(c["date"]) for c in convictions],
+            [c["case_number"] for c in convictions], [c["date"] for c in convictions],
             [c["offence_category"] for c in convictions], [c.get("sentence") for c in convictions],
-            [_date(c.get("release_date")) for c in convictions])
+            [c.get("release_date") for c in convictions])
 
 
 async def insert_withdrawal(conn: asyncpg.Connection, rid: uuid.UUID, previous: int, reason: str,
