@@ -1,0 +1,115 @@
+"""Hit/no-hit between nodes and the approved record request, end to end; key rotation and revocation with the
+signed key set a partner fetches."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from exchange.federation import identity
+from exchange.federation.keys_api import refresh_partner_keys
+from protocols.envelope import seal
+from protocols.fixtures import sample_bodies
+
+from .test_federation_support import drain, now, record_body, register, three_nodes
+
+
+@pytest.fixture(scope="module")
+async def nodes(pg_cluster):
+    async with three_nodes(pg_cluster) as made:
+        yield made
+
+
+async def _query(node, person, country="KH"):
+    resp = await node.client.post("/api/v1/partner-queries", json={
+        "country": country, "person": person, "purpose": "border_screening"}, headers=node.headers("liaison"))
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def test_hit_no_hit_and_an_approved_record_request_end_to_end(nodes):
+    kh, th = nodes["KH"], nodes["TH"]
+    body = record_body("Heng", "Sreymom", birth="1985-07-02", passport="N3000001", sharing=[])
+    rid = await register(kh, body)
+    assert await kh.owner.fetchval("SELECT count(*) FROM outbox WHERE person_id = $1", uuid.UUID(rid)) == 0
+    asked = {**body["person"], "id": "TH-Q-000001"}
+    hit = await _query(th, asked)
+    assert hit["result"] == "hit" and hit["band"] in ("high", "medium", "low") and hit["reference"].startswith("ref-")
+    assert rid not in hit["reference"] and "Heng" not in str(hit)
+    stranger = {**record_body("Nguyen", "Van Binh", birth="1990-01-01", passport="B7777777")["person"],
+                "id": "TH-Q-000002"}
+    assert (await _query(th, stranger))["result"] == "no_hit"
+    disclosed = await kh.owner.fetch(
+        "SELECT outcome, record_ids, detail FROM audit_log WHERE action = 'federation.disclosure' "
+        "AND detail->>'kind' = 'hit_no_hit' ORDER BY id")
+    assert [d["outcome"] for d in disclosed] == ["hit", "no_hit"]
+    assert disclosed[0]["record_ids"] == [rid] and disclosed[0]["detail"]["recipient"] == "TH"
+    assert disclosed[0]["detail"]["legal_basis"] and disclosed[0]["detail"]["message_id"]
+
+    resp = await th.client.post("/api/v1/partner-record-requests", json={
+        "country": "KH", "reference": hit["reference"], "purpose": "criminal_investigation",
+        "legal_basis": "Bilateral agreement art. 5"}, headers=th.headers("liaison"))
+    assert resp.status == 200 and (await resp.json())["accepted"] == [hit["reference"]]
+    resp = await th.client.post("/api/v1/partner-record-requests", json={
+        "country": "KH", "reference": "ref-unknown", "purpose": "criminal_investigation",
+        "legal_basis": "Bilateral agreement art. 5"}, headers=th.headers("liaison"))
+    assert (await resp.json())["rejected"] == [{"id": "ref-unknown", "code": "unknown_reference"}]
+
+    assert await drain(kh, "TH") == 0  # nothing goes out before a liaison officer approves
+    resp = await kh.client.get("/api/v1/record-requests?status=pending", headers=kh.headers("liaison"))
+    pending = [r for r in (await resp.json())["items"] if r["reference"] == hit["reference"]]
+    assert len(pending) == 1 and pending[0]["record_id"] == rid
+    resp = await kh.client.post(f"/api/v1/record-requests/{pending[0]['id']}/decision", json={"decision": "approve"},
+                                headers=kh.headers("liaison", None))
+    assert resp.status == 200, await resp.text()
+    resp = await kh.client.post(f"/api/v1/record-requests/{pending[0]['id']}/decision", json={"decision": "refuse"},
+                                headers=kh.headers("liaison", None))
+    assert resp.status == 409
+    assert await drain(kh, "TH") == 1
+    got = await th.owner.fetchrow("SELECT status, current_version FROM partner_records WHERE country = 'KH' "
+                                  "AND record_id = $1", rid)
+    assert (got["status"], got["current_version"]) == ("active", 1)
+    approval = await kh.owner.fetchrow(
+        "SELECT detail FROM audit_log WHERE action = 'federation.disclosure' AND outcome = 'approve'")
+    assert approval["detail"]["recipient"] == "TH" and approval["detail"]["legal_basis"] == "Bilateral agreement art. 5"
+
+
+async def test_a_partner_with_no_agreement_gets_no_hit(nodes):
+    kh, vn = nodes["KH"], nodes["VN"]
+    body = record_body("Tep", "Rachana", birth="1977-11-11", passport="N3000002", sharing=[])
+    await register(kh, body)
+    await kh.owner.execute("UPDATE partners SET receives = 'none' WHERE country = 'VN'")
+    try:
+        assert (await _query(vn, {**body["person"], "id": "VN-Q-1"}))["result"] == "no_hit"
+    finally:
+        await kh.owner.execute("UPDATE partners SET receives = 'full' WHERE country = 'VN'")
+    assert (await _query(vn, {**body["person"], "id": "VN-Q-2"}))["result"] == "hit"
+
+
+async def test_key_rotation_then_revocation_through_the_signed_key_set(nodes):
+    kh, th = nodes["KH"], nodes["TH"]
+    old_kid = kh.fed.node().signer(now()).kid
+    rotated = identity.rotate(kh.home, "KH", now())
+    new_kid = rotated.keys[-1].key.kid
+    assert rotated.signer(now()).kid == old_kid  # partners know only the old key yet: keep signing with it
+    async with th.pool.acquire() as conn:
+        accepted = await refresh_partner_keys(th.fed, conn, "KH")
+    assert accepted.version == 2 and {e.kid for e in accepted.entries()} == {old_kid, new_kid}
+    revoked = identity.revoke(kh.home, "KH", old_kid, now())
+    assert revoked.signer(now()).kid == new_kid
+    async with th.pool.acquire() as conn:
+        accepted = await refresh_partner_keys(th.fed, conn, "KH")
+    assert accepted.version == 3
+    rid = await register(kh, record_body("Rotated", "Key", passport="N3000003"))
+    assert await drain(kh, "TH") >= 1
+    assert await th.owner.fetchval("SELECT kid FROM partner_record_versions WHERE record_id = $1", rid) == new_kid
+    old = next(k for k in revoked.keys if k.key.kid == old_kid).key
+    data = seal("record_upsert", sample_bodies("KH", "TH")["record_upsert"], sender="KH", recipient="TH",
+                signing_key=old.signing_key, kid=old_kid, recipient_box_key=th.fed.node().key_set().box_key(now()),
+                now=now())
+    resp = await th.client.post("/federation/v1/inbox", data=data, headers={"Content-Type": "application/json"})
+    assert resp.status == 401 and (await resp.json())["error"]["code"] == "revoked_key"
+    async with th.pool.acquire() as conn:  # an older key set is a rollback and changes nothing
+        again = await refresh_partner_keys(th.fed, conn, "KH")
+    assert again.version == 3
