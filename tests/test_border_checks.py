@@ -16,6 +16,7 @@ from .test_border_support import (
     alerts_for,
     family_body,
     parent,
+    random_birth,
     register,
     submit,
     td3,
@@ -42,7 +43,7 @@ SPELLINGS = [
 @pytest.mark.parametrize(("registered", "at_post"), SPELLINGS)
 async def test_unrelated_adult_in_register_is_flagged_and_liaison_gets_the_alert(
         client, officers, owner_conn, registered, at_post):
-    birth = f"1971-04-{1 + uuid.uuid4().int % 27:02d}"
+    birth = random_birth()
     pid = await register(client, officers["registrar"], {"names": [registered], "sex": "male", "birth_date": birth,
                                                          "nationalities": ["KH"]})
     body = family_body()
@@ -59,8 +60,10 @@ async def test_unrelated_adult_in_register_is_flagged_and_liaison_gets_the_alert
     raw = json.dumps(answer)
     assert pid not in raw and "trafficking" not in raw and "Court" not in raw
     alerts = await alerts_for(client, officers["liaison"], answer["id"])
-    assert [a["candidate"]["id"] for a in alerts] == [pid]
-    alert = alerts[0]
+    mine = [a for a in alerts if a["candidate"]["id"] == pid]
+    assert len(mine) == 1  # (another test's register entry with the same common name may be listed too)
+    alert = mine[0]
+    assert alert["probability"] == max(a["probability"] for a in alerts)
     assert alert["status"] == "open" and alert["probability"] >= 0.5
     recorded_name = alert["subject"]["recorded"]["person"]["names"][0]
     assert alert["subject"]["kind"] == "companion" and at_post.items() <= recorded_name.items()
@@ -91,7 +94,7 @@ async def test_withdrawn_record_raises_no_alert_and_a_replaced_one_is_screened_b
         client, officers):
     registrar = officers["registrar"]
     family, given = unique_word("Chhay"), unique_word("Rith")
-    birth = "1968-09-17"
+    birth = random_birth()
     pid = await register(client, registrar, {"names": [{"family": family, "given": given}], "birth_date": birth})
     resp = await client.post(f"/api/v1/records/{pid}/withdraw", json={"reason": "acquittal_on_appeal"},
                              headers=registrar.headers(purpose=None))
@@ -106,7 +109,7 @@ async def test_withdrawn_record_raises_no_alert_and_a_replaced_one_is_screened_b
 
 async def test_hand_over_persons_and_the_child_are_screened_too(client, officers):
     family, given = unique_word("Prak"), unique_word("Sam")
-    birth = "1975-02-03"
+    birth = random_birth()
     pid = await register(client, officers["registrar"], {"names": [{"family": family, "given": given}],
                                                          "birth_date": birth, "sex": "male"})
     body = family_body()

@@ -50,6 +50,11 @@ def unique_word(prefix: str) -> str:
     return prefix + "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(6))
 
 
+def random_birth(first: int = 1950, years: int = 40) -> str:
+    """An adult's birth date unlikely to be shared with another test's register entry."""
+    return f"{first + secrets.randbelow(years)}-{1 + secrets.randbelow(12):02d}-{1 + secrets.randbelow(28):02d}"
+
+
 def parent(family: str, given: str, sex: str, relationship: str = "parent",
            evidence: str = "birth_certificate") -> dict[str, Any]:
     return {"person": {"names": [{"family": family, "given": given}], "sex": sex, "birth_date": years_ago(38),
