@@ -5,7 +5,7 @@
 of names (aliases against aliases), without caring about token order (Khmer and Vietnamese write the family
 name first, Thai the given name first). The result is one of ``NAME_LEVELS`` with a short detail.
 
-How two names agree, strongest first (see ``_levels`` and the thresholds in ``matching.magic``):
+How two names agree, strongest first (see ``_compare_pair`` and the thresholds in ``matching.magic``):
 * exact    the same tokens, in any order, or the same letters split differently ("Sokha" / "Sok Ha");
 * strong   every token of the shorter name has an equal or phonetically equal partner ("Somchai" /
            "Somchay"), the longer name may have one extra (middle) name;
@@ -46,6 +46,7 @@ _CONSONANTS = [
     (r"(?<=.)h", ""),                        # any other h after the first letter
     (r"(?<=[aeiouy])l$", "n"),               # Thai final l is read n ("kusumal" / "kusuman")
     (r"[dCs]$", "t"), (r"b$", "p"),          # Thai finals ch/j/s/d are all read t ("jakkris" / "chakkrit")
+    (r"y(?=[aeiou])", "J"),                  # y before a vowel is a consonant ("yos", "maya")
     (r"(.)\1+", r"\1"),
 ]
 _VOWELS = regex.compile(r"[aeiouy]+")
@@ -67,13 +68,9 @@ def phonetic(token: str) -> str:
     code = token.lower()
     if not code.isascii():
         code = fold(code).replace(" ", "")
-    first_vowel = code[:1] if code[:1] in "aeiouy" else ""
     for pattern, repl in _RULES:
         code = pattern.sub(repl, code)
-    code = _VOWELS.sub(lambda m: _vowel_class(m.group(0)), code)
-    if first_vowel and code[:1] in "aeo":  # keep initial vowels comparable: "ouch" / "uch"
-        code = "a" + code[1:]
-    return code
+    return _VOWELS.sub(lambda m: _vowel_class(m.group(0)), code)
 
 
 @dataclass(frozen=True, slots=True)
