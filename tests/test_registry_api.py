@@ -127,7 +127,9 @@ async def test_lifecycle_create_read_update_withdraw_history(client, officers, o
     assert resp.status == 412
     assert (await resp.json())["error"]["code"] == "stale_version" and resp.headers["ETag"] == '"2"'
     assert await counts(owner_conn) == before
-    assert [r["outcome"] for r in await audit_rows(owner_conn, "record.update", rid)] == ["ok", "stale_version"]
+    # the refused 428, the update, the refused stale one: each audited
+    assert [r["outcome"] for r in await audit_rows(owner_conn, "record.update", rid)] == [
+        "invalid", "ok", "stale_version"]
 
     # the current version is the replacement; the first is still there, unchanged
     current = await (await client.get(f"{RECORDS}/{rid}", headers=registrar.headers(purpose="review"))).json()

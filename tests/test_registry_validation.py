@@ -116,6 +116,11 @@ async def existing(client, officers) -> str:
     return (await create(client, officers["registrar"], make_body()))["id"]
 
 
+async def invalid_audits(owner_conn, officer) -> int:
+    return await owner_conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE username = $1 AND outcome = 'invalid'", officer.username)
+
+
 def assert_error(body: dict[str, Any], code: str, field: str | None = None) -> None:
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "field"}
     assert body["error"]["code"] == code, body
@@ -128,26 +133,33 @@ def assert_error(body: dict[str, Any], code: str, field: str | None = None) -> N
 @pytest.mark.parametrize(("case", "body", "status", "code", "field"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES])
 async def test_bad_body_is_refused_and_nothing_written(client, officers, owner_conn, existing, method, case, body,
                                                        status, code, field):
-    before = await counts(owner_conn)
+    before, audited = await counts(owner_conn), await invalid_audits(owner_conn, officers["registrar"])
     url = RECORDS if method == "POST" else f"{RECORDS}/{existing}"
     resp = await client.request(method, url, json=body, headers=officers["registrar"].headers(
         purpose=None, **{"If-Match": "1", "Idempotency-Key": f"k-{uuid.uuid4()}"}))
     assert resp.status == status, await resp.text()
     assert_error(await resp.json(), code, field)
     assert await counts(owner_conn) == before
+    # the refusal is a security event: audited with its code and field, never the value
+    assert await invalid_audits(owner_conn, officers["registrar"]) == audited + 1
+    row = await owner_conn.fetchrow("SELECT action, detail FROM audit_log WHERE username = $1 ORDER BY id DESC LIMIT 1",
+                                    officers["registrar"].username)
+    assert row["action"] == ("record.create" if method == "POST" else "record.update")
+    assert row["detail"] == {"status": status, "code": code, "field": field}
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT"])
 @pytest.mark.parametrize(("case", "raw", "content_type", "status", "code"), BAD_RAW, ids=[c[0] for c in BAD_RAW])
 async def test_bad_raw_body_is_refused_and_nothing_written(client, officers, owner_conn, existing, method, case, raw,
                                                            content_type, status, code):
-    before = await counts(owner_conn)
+    before, audited = await counts(owner_conn), await invalid_audits(owner_conn, officers["registrar"])
     url = RECORDS if method == "POST" else f"{RECORDS}/{existing}"
     resp = await client.request(method, url, data=io.BytesIO(raw), headers=officers["registrar"].headers(
         purpose=None, **{"If-Match": "1", "Content-Type": content_type}))
     assert resp.status == status, await resp.text()
     assert_error(await resp.json(), code)
     assert await counts(owner_conn) == before
+    assert await invalid_audits(owner_conn, officers["registrar"]) == audited + 1
 
 
 def _cursor(text: str) -> str:

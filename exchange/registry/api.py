@@ -8,8 +8,9 @@ withdrawn record) are audited in that transaction too, then answered after it co
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
@@ -24,7 +25,7 @@ from ..body import invalid, read_json
 from ..errors import ApiError, BadRequest, Conflict, ErrorCode, NotFound, PreconditionFailed
 from ..federation import enqueue_record_change
 from ..middleware import actor, principal
-from ..policy import policy
+from ..policy import Handler, policy
 from . import idempotency, params, shape, store
 from .storable import check_storable
 
@@ -64,6 +65,27 @@ async def _db_checks(work: Awaitable[T]) -> T:
         raise BadRequest("a field was refused by the register's own checks", code=ErrorCode.INVALID_FIELD) from None
 
 
+def _audit_refusals(action: str) -> Callable[[Handler], Handler]:
+    """Audit the request refusals a handler raises before its transaction (bad body, parameter or header:
+    400, 413, 415, 428; a reused idempotency key, 409) as ``outcome="invalid"`` with the error code and field,
+    never the value. Refusals found inside the transaction (404, 409, 412) are audited there."""
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def run(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except ApiError as err:
+                if err.status not in (400, 413, 415, 428) and err.code != ErrorCode.IDEMPOTENCY_MISMATCH:
+                    raise
+                rid = params.record_id(request)
+                await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
+                    action, "invalid", [str(rid)] if rid is not None else [],
+                    {"status": err.status, "code": err.code, "field": err.field}))
+                raise
+        return run
+    return wrap
+
+
 async def _unknown_id(request: web.Request, action: str) -> web.Response:
     await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
         action, "not_found", detail={"reason": "id is not a UUID"}))
@@ -71,6 +93,7 @@ async def _unknown_id(request: web.Request, action: str) -> web.Response:
 
 
 @policy("registrar")
+@_audit_refusals("record.create")
 async def create_record(request: web.Request) -> web.Response:
     params.only_params(request)
     key = idempotency.key_of(request)
@@ -100,6 +123,7 @@ async def create_record(request: web.Request) -> web.Response:
 
 
 @policy("registrar", "liaison", purpose=True)
+@_audit_refusals("record.read")
 async def read_record(request: web.Request) -> web.Response:
     params.only_params(request, ("version",))
     version = params.int_param(request, "version", None, 1, params.MAX_VERSION)
@@ -117,6 +141,7 @@ async def read_record(request: web.Request) -> web.Response:
 
 
 @policy("registrar", "liaison", purpose=True)
+@_audit_refusals("record.history")
 async def record_history(request: web.Request) -> web.Response:
     params.only_params(request)
     rid = params.record_id(request)
@@ -166,6 +191,7 @@ async def _change(request: web.Request, action: str, expected: int | None, make:
 
 
 @policy("registrar")
+@_audit_refusals("record.update")
 async def replace_record(request: web.Request) -> web.Response:
     params.only_params(request)
     expected = params.if_match(request, required=True)
@@ -179,6 +205,7 @@ async def replace_record(request: web.Request) -> web.Response:
 
 
 @policy("registrar")
+@_audit_refusals("record.withdraw")
 async def withdraw_record(request: web.Request) -> web.Response:
     params.only_params(request)
     expected = params.if_match(request, required=False)
@@ -198,6 +225,7 @@ async def withdraw_record(request: web.Request) -> web.Response:
 
 
 @policy("registrar", "liaison", purpose=True)
+@_audit_refusals("record.list")
 async def list_records(request: web.Request) -> web.Response:
     """Current versions, filtered, in (updated_at, id) order; ``next_cursor`` is null on the last page."""
     params.only_params(request, ("status", "offence_category", "nationality", "updated_since", "cursor", "limit"))
