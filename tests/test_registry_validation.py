@@ -296,7 +296,7 @@ def test_check_storable_refuses_unassigned_and_non_nfc():
 @pytest.mark.parametrize("method", ["POST", "PUT"])
 async def test_a_database_check_is_a_400_not_a_500(client, officers, owner_conn, existing, monkeypatch, method):
     """Defence in depth: with check_storable switched off, the text PostgreSQL refuses still gets a 400."""
-    monkeypatch.setattr("exchange.registry.api.check_storable", lambda *args, **kwargs: None)
+    monkeypatch.setattr("exchange.registry.common.check_storable", lambda *args, **kwargs: None)
     before = await counts(owner_conn)
     url = RECORDS if method == "POST" else f"{RECORDS}/{existing}"
     resp = await client.request(method, url, json=person_change(birth_place=NEWER_UNICODE),

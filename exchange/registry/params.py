@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
+from protocols.validation import ValidationError, clean_country
+
 from ..errors import BadRequest, ErrorCode, PreconditionRequired
 
 _IF_MATCH = re.compile(r'(?:"([0-9]{1,9})"|([0-9]{1,9}))', re.ASCII)
@@ -64,6 +66,16 @@ def choice_param(request: web.Request, name: str, choices: Iterable[str]) -> str
     if raw is not None and raw not in options:
         raise bad_parameter(name, "must be one of: " + ", ".join(options))
     return raw
+
+
+def country_param(request: web.Request, name: str) -> str | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        return clean_country(raw, name)
+    except ValidationError as err:
+        raise bad_parameter(name, err.message) from None
 
 
 def time_param(request: web.Request, name: str) -> dt.datetime | None:
