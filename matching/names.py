@@ -9,7 +9,7 @@ How two names agree, strongest first (see ``_compare_pair`` and the thresholds i
 * exact    the same tokens, in any order, or the same letters split differently ("Sokha" / "Sok Ha");
 * strong   every token of the shorter name has an equal or phonetically equal partner ("Somchai" /
            "Somchay"), the longer name may have one extra (middle) name;
-* fuzzy    every token of the shorter name has a close partner (Jaro-Winkler and Levenshtein),
+* fuzzy    every token of the shorter name has a close partner (Jaro-Winkler and OSA edit distance),
            or an initial stands for a token ("S. Dara" / "Sok Dara");
 * weak     at least one token agrees, or the names are loosely similar as a whole;
 * disagree nothing agrees. ``MISSING`` (matching.types) when either side has no usable name.
@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 import regex
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from . import magic
 from .normalize import fold, script_of
@@ -113,17 +113,18 @@ def name_key(name: Any) -> NameKey | None:
 @lru_cache(maxsize=1 << 18)
 def _token_sim(a: str, b: str) -> float:
     """Similarity of two tokens in [0, 1]: 1 equal, PHONETIC_SIM for equal phonetic codes, else the mean of
-    Jaro-Winkler and normalised Levenshtein (JW alone is too generous to short tokens: "an" / "anh")."""
+    Jaro-Winkler and normalised OSA distance (Levenshtein counting a swap of neighbours as one edit: "minh" /
+    "mihn"), on the spelling or on the phonetic code; JW alone is too generous to short tokens ("an" / "anh")."""
     if a == b:
         return 1.0
     if phonetic(a) == phonetic(b):
         return magic.NAME_PHONETIC_SIM
     if len(a) == 1 or len(b) == 1:
         return magic.NAME_INITIAL_SIM if a[0] == b[0] else 0.0
-    text = (JaroWinkler.similarity(a, b) + Levenshtein.normalized_similarity(a, b)) / 2
+    text = (JaroWinkler.similarity(a, b) + OSA.normalized_similarity(a, b)) / 2
     ca, cb = phonetic(a), phonetic(b)
     if ca[:1] == cb[:1]:  # codes that start differently are not variants of one another
-        sound = (JaroWinkler.similarity(ca, cb) + Levenshtein.normalized_similarity(ca, cb)) / 2
+        sound = (JaroWinkler.similarity(ca, cb) + OSA.normalized_similarity(ca, cb)) / 2
         text = max(text, sound)
     return min(text, magic.NAME_PHONETIC_SIM - 0.01)
 
