@@ -9,13 +9,12 @@ import pytest
 
 from exchange.federation.feed import pull_once
 
-from .test_federation_support import drain, record_body, register, three_nodes
+from .test_federation_support import drain, fed_nodes, record_body, register  # noqa: F401 (the session fixture)
 
 
-@pytest.fixture(scope="module")
-async def nodes(pg_cluster):
-    async with three_nodes(pg_cluster) as made:
-        yield made
+@pytest.fixture
+def nodes(request):
+    return request.getfixturevalue("fed_nodes")  # three nodes shared by the federation test files
 
 
 async def _head(node, country, record_id):

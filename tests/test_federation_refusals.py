@@ -18,15 +18,14 @@ from exchange.federation.transport import Answer
 from protocols.envelope import open_envelope, seal
 from protocols.fixtures import sample_bodies
 
-from .test_federation_support import now, record_body, register, three_nodes
+from .test_federation_support import fed_nodes, now, record_body, register  # noqa: F401 (the session fixture)
 
 TABLES = ("inbox", "partner_records", "partner_record_versions")
 
 
-@pytest.fixture(scope="module")
-async def nodes(pg_cluster):
-    async with three_nodes(pg_cluster) as made:
-        yield made
+@pytest.fixture
+def nodes(request):
+    return request.getfixturevalue("fed_nodes")  # three nodes shared by the federation test files
 
 
 def upsert(sender="KH", recipient="TH"):

@@ -3,7 +3,9 @@ PostgreSQL), its own home folder and keys, its own service app; partners registe
 as an operator would (``keys show`` -> ``partner add``). Shared by the ``test_federation_*`` files.
 
 The send and pull loops are off (``federation_loops=False``): tests drive ``send_batch`` and ``pull_once``
-themselves so each step is observable; ``test_federation_faults`` runs them concurrently.
+themselves so each step is observable; ``test_federation_faults`` runs them concurrently. The three nodes are
+made once per session (``fed_nodes``; logins cost two Argon2 hashes each) and shared by the federation files,
+whose tests therefore drain queues before asserting on them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -70,14 +73,15 @@ class Node:
         return await self.owner.fetchval(f"SELECT count(*) FROM {table}")
 
 
-async def start_node(stack: contextlib.AsyncExitStack, cluster: Any, country: str, root: Path) -> Node:
+async def start_node(stack: contextlib.AsyncExitStack, cluster: Any, country: str, root: Path,
+                     **overrides: Any) -> Node:
     home = root / country.lower()
     identity.init(home, country, now())
     name = await stack.enter_async_context(fresh_database(cluster, prefix=f"fed_{country.lower()}"))
     target = cluster.target(name)
     await migrate(target.owner_dsn)
     settings = Settings(home=home, country=country, issuer=f"exchange-{country.lower()}-test", token_ttl=3600,
-                        federation_loops=False, send_interval_ms=20)
+                        federation_loops=False, send_interval_ms=20, **overrides)
     app = create_app(settings, target=target)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
@@ -103,10 +107,10 @@ async def link(nodes: dict[str, Node], receives: str = "full") -> None:
 
 
 @contextlib.asynccontextmanager
-async def three_nodes(cluster: Any):
+async def three_nodes(cluster: Any, **overrides: Any):
     with tempfile.TemporaryDirectory(prefix="exchange-fed-") as root:
         async with contextlib.AsyncExitStack() as stack:
-            nodes = {c: await start_node(stack, cluster, c, Path(root)) for c in COUNTRIES}
+            nodes = {c: await start_node(stack, cluster, c, Path(root), **overrides) for c in COUNTRIES}
             await link(nodes)
             yield nodes
 
@@ -140,3 +144,21 @@ async def drain(node: Node, country: str, rounds: int = 200) -> int:
         if not result.more:
             break
     return delivered
+
+
+_SHARED: dict[str, dict[str, Node]] = {}
+
+
+@pytest.fixture(scope="session")
+async def fed_nodes(pg_cluster):
+    """The session's three nodes. Each file imports this fixture (its own definition, session-scoped); the first
+    to run makes the nodes and stops them at the end of the session, the others reuse them."""
+    if "nodes" in _SHARED:
+        yield _SHARED["nodes"]
+        return
+    async with three_nodes(pg_cluster, backoff_max_s=1) as made:
+        _SHARED["nodes"] = made
+        try:
+            yield made
+        finally:
+            _SHARED.pop("nodes", None)
