@@ -3,11 +3,15 @@ acknowledgements tracked, partner status and partner records for the officers.""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
 
 import pytest
 
 from exchange.federation.feed import pull_once
+from exchange.federation.loops import supervise
 
 from .test_federation_support import drain, fed_nodes, record_body, register  # noqa: F401 (the session fixture)
 
@@ -152,3 +156,24 @@ async def test_partner_status_and_partner_records_for_officers(nodes):
     assert audited >= len(seen)
     resp = await th.client.get("/api/v1/partner-records?country=XX", headers=th.headers("liaison"))
     assert resp.status == 400
+
+
+async def test_the_background_loops_push_pull_and_refresh_keys_by_themselves(nodes):
+    kh, th, vn = nodes["KH"], nodes["TH"], nodes["VN"]
+    rid = await register(kh, record_body("Loop", "Runner", passport="N1000099"))
+    tasks: dict[str, asyncio.Task] = {}
+    supervisor = asyncio.create_task(supervise(kh.fed, kh.app, tasks))
+    try:
+        started = time.monotonic()
+        while not all([await _head(th, "KH", rid), await _head(vn, "KH", rid)]):
+            assert time.monotonic() - started < 30, "the loops did not deliver in time"
+            await asyncio.sleep(0.05)
+        assert {"send:TH", "send:VN", "pull:TH", "pull:VN"} <= set(tasks)
+    finally:
+        for task in [supervisor, *tasks.values()]:
+            task.cancel()
+        for task in [supervisor, *tasks.values()]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    trusted = await kh.owner.fetchval("SELECT key_set FROM partners WHERE country = 'TH'")
+    assert trusted["version"] >= 1  # the pull loop fetched and accepted TH's signed key set

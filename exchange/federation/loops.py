@@ -4,7 +4,8 @@ and cancels them all on shutdown.
 
 A send loop calls ``sender.send_batch`` again at once while batches come back full, sleeps one send interval
 when the queue is empty, and otherwise waits until the backoff stored for the partner has passed. A pull loop
-pulls the partner's feed every ``EXCHANGE_PULL_INTERVAL_S``. Failures are logged and retried on the next round;
+first fetches the partner's signed key set (accepted only if newer and signed by a trusted key), then pulls
+the partner's feed, every ``EXCHANGE_PULL_INTERVAL_S``. Failures are logged and retried on the next round;
 nothing here ever stops the service.
 """
 
@@ -17,11 +18,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from protocols.errors import ProtocolError
+
 from ..appkeys import POOL
 from . import partners
 from .context import FEDERATION, Federation, NodeKeysMissing
 from .feed import pull_once
+from .keys_api import refresh_partner_keys
 from .sender import send_batch
+from .transport import TransportError
 
 log = logging.getLogger("exchange.federation.loops")
 
@@ -40,9 +45,19 @@ async def send_loop(fed: Federation, app: web.Application, country: str) -> None
         await asyncio.sleep(interval)
 
 
+async def refresh_keys(fed: Federation, app: web.Application, country: str) -> None:
+    """Accept the partner's newer signed key set, if any (rotation, revocation); a refusal keeps the trusted one."""
+    try:
+        async with app[POOL].acquire() as conn, conn.transaction():
+            await refresh_partner_keys(fed, conn, country)
+    except (ProtocolError, TransportError) as exc:
+        log.warning("partner key set not accepted", extra={"fields": {"partner": country, "error": str(exc)}})
+
+
 async def pull_loop(fed: Federation, app: web.Application, country: str) -> None:
     while True:
         try:
+            await refresh_keys(fed, app, country)
             await pull_once(fed, app[POOL], country)
         except NodeKeysMissing:
             pass
