@@ -1,14 +1,15 @@
 """The service-side holder of the matching index over the register's active records (``matching.CandidateIndex``).
 
 One :class:`ScreeningIndex` per process. It is filled once from the database in the background at startup
-(``load``), then kept current from ``persons.updated_at`` before every screening (``refresh``): one cheap query
-lists the persons changed since the last refresh (minus an ``overlap`` window, because ``updated_at`` is the
-time a transaction *started* and a slow one may commit after a later one); rows whose version the index already
-holds are skipped, withdrawn ones are removed, the rest are read and re-indexed. Because it reads the database
-and not a message from the register code, it stays correct with several service processes, and a register
-change made by another process is seen by the next check. ``on_record_changed(app, person_id)`` is the hook
-the register may call to update this process at once. A periodic ``reconcile`` (every few minutes) compares
-every id and version, which also catches a writer whose transaction outlived the overlap window.
+(``load``), then kept current from ``persons.updated_at`` before every screening (``refresh``): one cheap
+query lists the persons changed since the last refresh, with an ``overlap`` window before the last look,
+because ``updated_at`` is the time a transaction *started* and a slow one may commit after a later one.
+Rows whose version the index already holds are skipped, withdrawn ones are removed, the rest are read and
+re-indexed. Because it reads the database and not a message from the register code, it stays correct with
+several service processes: a register change made by another process is seen by the next check.
+``on_record_changed(app, person_id)`` is a hook the register may call to update this process at once.
+A periodic ``reconcile`` compares every id and version, which also catches a writer whose transaction
+outlived the overlap window.
 """
 
 from __future__ import annotations
@@ -71,11 +72,17 @@ class ScreeningIndex:
         self.versions: dict[str, int] = {}
         self.overlap = overlap
         self.watermark: dt.datetime | None = None
+        self.looked_at: dt.datetime | None = None
         self.ready = asyncio.Event()
         self._lock = asyncio.Lock()
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def _since(self) -> dt.datetime:
+        if self.watermark is None or self.looked_at is None:
+            return dt.datetime.min.replace(tzinfo=dt.UTC)
+        return min(self.watermark, self.looked_at - self.overlap)
 
     async def _put(self, rows: list[asyncpg.Record]) -> None:
         for i, row in enumerate(rows):
@@ -92,6 +99,7 @@ class ScreeningIndex:
         """Fill the index from the register in batches of ``BATCH`` (keyset on id), then mark it ready."""
         async with self._lock:
             async with pool.acquire() as conn:
+                self.looked_at = await conn.fetchval("SELECT now()")
                 self.watermark = await conn.fetchval("SELECT coalesce(max(updated_at), now()) FROM persons")
             after = uuid.UUID(int=0)
             while True:
@@ -105,9 +113,16 @@ class ScreeningIndex:
         log.info("screening index loaded", extra={"fields": {"records": len(self.index)}})
 
     async def refresh(self, conn: asyncpg.Connection) -> int:
-        """Apply the register changes since the last refresh; returns how many records changed."""
+        """Apply the register changes since the last refresh; returns how many records changed.
+
+        A change committed since the last look has ``updated_at`` after the newest one seen then, unless its
+        transaction started before that look and was still running: such a change is at most ``overlap`` older
+        than the last look, so the window re-read is ``min(watermark, last look - overlap)``. Rows re-read
+        whose version the index holds cost one dict lookup.
+        """
         async with self._lock:
-            since = (self.watermark or dt.datetime.min.replace(tzinfo=dt.UTC)) - self.overlap
+            since = self._since()
+            self.looked_at = await conn.fetchval("SELECT now()")
             rows = await conn.fetch(
                 "SELECT id, status, current_version, updated_at FROM persons WHERE updated_at > $1", since)
             stale = []
