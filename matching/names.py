@@ -17,7 +17,7 @@ How two names agree, strongest first (see ``_compare_pair`` and the thresholds i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from . import magic
 from .normalize import fold, script_of
+from .translit import thai_alternative
 from .types import MISSING, FeatureResult
 
 NAME_LEVELS = ("exact", "strong", "fuzzy", "weak", "disagree")
@@ -84,6 +85,9 @@ class NameKey:
     codes: tuple[str, ...]
     sorted_tokens: tuple[str, ...]
     joined_code: str
+    # Other spellings of the same written name (Thai: the royin rule engine besides the model), compared
+    # and blocked on as if they were aliases.
+    variants: tuple[NameKey, ...] = ()
 
 
 def _text(value: Any) -> str:
@@ -100,14 +104,24 @@ def name_key(name: Any) -> NameKey | None:
         return None
     full = _text(name.get("full"))
     text = full if fold(full) else " ".join(_text(name.get(k)) for k in ("family", "given"))
-    toks = tuple(fold(text).split())[: magic.NAME_MAX_TOKENS]
-    if not toks:
-        return None
     script = _text(name.get("script")) or script_of(text)
     kind = _text(name.get("kind")) or "primary"
+    key = _key(fold(text), script[:8], kind[:20])
+    if key is None:
+        return None
+    alternative = _key(fold(thai_alternative(text)), key.script, "transliteration")
+    if alternative is not None and alternative.tokens != key.tokens:
+        key = replace(key, variants=(alternative,))
+    return key
+
+
+def _key(folded: str, script: str, kind: str) -> NameKey | None:
+    toks = tuple(folded.split())[: magic.NAME_MAX_TOKENS]
+    if not toks:
+        return None
     joined = "".join(toks)
-    return NameKey(toks, joined, script[:8], kind[:20], tuple(phonetic(t) for t in toks),
-                   tuple(sorted(toks)), phonetic(joined))
+    return NameKey(toks, joined, script, kind, tuple(phonetic(t) for t in toks), tuple(sorted(toks)),
+                   phonetic(joined))
 
 
 @lru_cache(maxsize=1 << 18)
@@ -216,6 +230,10 @@ def compare_names(a: list[NameKey], b: list[NameKey]) -> FeatureResult:
     dara sok)": it is meant for the liaison officer reviewing the match, never for logs."""
     if not a or not b:
         return FeatureResult.missing("no usable name on one side")
+    if any(k.variants for k in a):
+        a = [v for k in a for v in (k, *k.variants)]
+    if any(k.variants for k in b):
+        b = [v for k in b for v in (k, *k.variants)]
     best: tuple[int, float, int, int, int] | None = None
     best_pair = (a[0], b[0])
     for ka in a:
@@ -248,6 +266,8 @@ def blocking_tokens(key: NameKey) -> set[str]:
     * ``x:`` the first four characters of each code (endings that differ: "chakkrit" / "chakkris").
     """
     out = {"j:" + key.joined_code}
+    for variant in key.variants:
+        out |= blocking_tokens(variant)
     for code in key.codes:
         if len(code) < magic.NAME_BLOCK_MIN_CODE:
             continue

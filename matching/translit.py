@@ -243,8 +243,7 @@ def _thai_engine() -> Any:
 
 def thai_to_latin(text: str) -> str:
     """Thai text to Latin, word by word (spaces kept; Thai names are written with spaces between parts)."""
-    romanize_word = _thai_engine()
-    return " ".join(_thai_word(romanize_word, w) for w in text.split())
+    return " ".join(_thai_word_cached(w[: magic.TRANSLIT_MAX_WORD]) for w in text.split())
 
 
 @lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
@@ -252,10 +251,27 @@ def _thai_word_cached(word: str) -> str:
     return str(_thai_engine()(word)).lower()
 
 
-def _thai_word(romanize_word: Any, word: str) -> str:
-    if len(word) > magic.TRANSLIT_MAX_WORD:  # the model is slow on long input; a name part is short
-        word = word[: magic.TRANSLIT_MAX_WORD]
-    return _thai_word_cached(word)
+@lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
+def _thai_word_royin(word: str) -> str:
+    from pythainlp.transliterate import romanize as thai_romanize
+
+    try:
+        return str(thai_romanize(word, engine="royin")).lower()
+    except Exception:  # the rule engine failing on odd input must not lose the name
+        return ""
+
+
+@lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
+def thai_alternative(text: str) -> str:
+    """A second Latin spelling of text holding Thai, by the ``royin`` rule engine (Thai runs only, the rest
+    kept), or "" when there is no Thai or it spells the same as ``to_latin``. The model and the rules err on
+    different names: offering both to the matcher recovers about half of the Thai pairs the model misses."""
+    if not isinstance(text, str) or not any("\u0e00" <= ch <= "\u0e7f" for ch in text[: magic.NAME_INPUT_MAX]):
+        return ""
+    text = strip_native_title(text[: magic.NAME_INPUT_MAX])
+    out = "".join(" ".join(_thai_word_royin(w[: magic.TRANSLIT_MAX_WORD]) for w in run.split())
+                  if code == "Thai" else run for code, run in _split_scripts(text))
+    return "" if out == to_latin(text) else out
 
 
 def strip_native_title(text: str) -> str:

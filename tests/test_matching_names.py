@@ -57,6 +57,7 @@ CASES = [
     ("Dara S", "Sok Dara", "fuzzy"),
     ("Nguyen Van Duc", "Nguyen Duc", "strong"),            # missing middle name
     ("Kim Sokha", "Kim Sokhaa", "strong"),
+    ("Nguyen Van Minh", "Nguyen Van Mihn", "fuzzy"),      # two letters swapped: one edit
     # distractors: different people with similar names
     ("Sok Dara", "Sok Dary", "fuzzy"),                     # one letter: close, never exact/strong
     ("Nguyen Van An", "Nguyen Van Anh", "weak"),           # An and Anh are different names
@@ -210,3 +211,14 @@ def test_compare_is_fast() -> None:
         compare_names(a, b)
     per_call = (time.perf_counter() - start) / n
     assert per_call < 100e-6   # measured ~5-12 us; generous bound for a shared CI machine
+
+
+def test_thai_second_spelling_recovers_model_errors() -> None:
+    """The model spells ณัฐชา "natthacha"; the royin rule engine gives "natcha", the RTGS spelling."""
+    key = name_key({"full": "ณัฐชา"})
+    assert key is not None
+    assert key.variants and key.variants[0].kind == "transliteration"
+    assert compare_names([key], keys("Natcha")).level == "exact"
+    assert blocking_tokens(key) >= blocking_tokens(key.variants[0])
+    latin = name_key({"full": "Natcha"})
+    assert latin is not None and latin.variants == ()   # only Thai script gets a second spelling

@@ -127,3 +127,10 @@ def test_thai_accuracy_against_rtgs() -> None:
         rows = [r for r in csv.DictReader(f) if r["latin_kind"] == "rtgs" and _held(r["thai"])][:150]
     exact = sum(thai_to_latin(r["thai"]) == r["latin"].lower() for r in rows) / len(rows)
     assert exact >= 0.7       # measured 0.83 on all 629 held-out names (anyascii: 0.08)
+
+
+def test_thai_alternative_spelling() -> None:
+    assert translit.thai_alternative("Sok Dara") == ""           # no Thai: nothing to add
+    assert translit.thai_alternative("ณัฐชา") == "natcha"        # royin where the model says "natthacha"
+    assert translit.thai_alternative("นายณัฐชา") == "natcha"     # title stripped first
+    assert translit.thai_alternative("") == ""
