@@ -7,6 +7,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.names import NAME_LEVELS, NameKey, blocking_tokens, compare_names, name_key, phonetic
 from matching.types import MISSING
@@ -222,3 +224,21 @@ def test_thai_second_spelling_recovers_model_errors() -> None:
     assert blocking_tokens(key) >= blocking_tokens(key.variants[0])
     latin = name_key({"full": "Natcha"})
     assert latin is not None and latin.variants == ()   # only Thai script gets a second spelling
+
+
+_TEXT = st.text(st.characters(codec="utf-8", categories=("L", "M", "N", "P", "Z", "Cf", "So")), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({}, optional={"full": _TEXT, "family": _TEXT, "given": _TEXT,
+                                           "script": st.text(max_size=6), "kind": st.text(max_size=6)}),
+       _TEXT)
+def test_any_text_gives_a_key_or_none_and_compares(name: dict, other: str) -> None:
+    key = name_key(name)
+    if key is None:
+        return
+    assert key.tokens and all(t.isascii() and t == t.lower() and " " not in t for t in key.tokens)
+    assert key.joined == "".join(key.tokens)
+    result = compare_names([key], keys(other) or [key])
+    assert result.level in NAME_LEVELS
+    assert isinstance(blocking_tokens(key), set)
