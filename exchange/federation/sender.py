@@ -1,8 +1,9 @@
 """Sending the outbox to one partner: claim a batch, seal each message, post it, believe only a signed receipt.
 
 One batch runs in one transaction that holds the partner's ``send_state`` row (``FOR UPDATE SKIP LOCKED``): a
-second process finds it locked and skips the partner, so a message is never sent by two processes at once and
-messages to one partner go out in outbox order (versions of a record in order). The outbox rows of the batch are
+second process finds it locked and skips the partner, so a message is never sent by two processes at once.
+Within a batch up to ``IN_FLIGHT`` messages travel at once, but only for different records: the messages of
+one record go one after the other in outbox order, so its versions arrive in order. The outbox rows of the batch are
 claimed ``FOR UPDATE SKIP LOCKED`` too. Each message keeps its stored id across retries: if we crash after the
 partner applied it but before our commit, the retry is a replay the partner answers with its original receipt.
 
@@ -16,6 +17,7 @@ Outcomes of one message:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from .transport import TransportError
 
 log = logging.getLogger("exchange.federation.send")
 BATCH = 50
+IN_FLIGHT = 8  # messages to one partner in flight at once (different records only)
 BACKOFF_START = 1.0
 SENDER_ACTOR = audit.Actor(username="federation-sender", role="system", request_id="federation")
 
@@ -124,21 +127,25 @@ async def send_batch(fed: Federation, pool: asyncpg.Pool, country: str, limit: i
         rows = await conn.fetch(
             """SELECT * FROM outbox WHERE partner = $1 AND status = 'pending' ORDER BY id LIMIT $2
                FOR UPDATE SKIP LOCKED""", country, limit)
+        outcomes = await deliver_all(fed, partner, rows)
         for row in rows:
-            outcome = await deliver(fed, partner, row, fed.now())
+            outcome = outcomes.get(row["id"])
+            if outcome is None:  # not attempted: an earlier failure stopped the batch
+                continue
             if outcome.kind == "retry":
                 await conn.execute("UPDATE outbox SET attempts = attempts + 1, last_status = $2, last_error = $3 "
                                    "WHERE id = $1", row["id"], outcome.status, outcome.error)
-                base, delay = next_backoff(state["backoff_seconds"], fed.settings.backoff_max_s,
-                                           fed.rng.uniform(0.8, 1.2))
-                await conn.execute(
-                    """UPDATE send_state SET backoff_seconds = $2, backoff_until = $3, last_error = $4,
-                           last_error_at = $5 WHERE partner = $1""",
-                    country, base, fed.now() + dt.timedelta(seconds=delay), outcome.error, fed.now())
-                result.failed, result.error = True, outcome.error
-                log.warning("partner send failed; backing off", extra={"fields": {
-                    "partner": country, "error": outcome.error, "backoff_s": round(delay, 2)}})
-                break
+                if not result.failed:
+                    base, delay = next_backoff(state["backoff_seconds"], fed.settings.backoff_max_s,
+                                               fed.rng.uniform(0.8, 1.2))
+                    await conn.execute(
+                        """UPDATE send_state SET backoff_seconds = $2, backoff_until = $3, last_error = $4,
+                               last_error_at = $5 WHERE partner = $1""",
+                        country, base, fed.now() + dt.timedelta(seconds=delay), outcome.error, fed.now())
+                    result.failed, result.error = True, outcome.error
+                    log.warning("partner send failed; backing off", extra={"fields": {
+                        "partner": country, "error": outcome.error, "backoff_s": round(delay, 2)}})
+                continue
             if outcome.kind == "rejected":
                 await conn.execute("UPDATE outbox SET status = 'rejected', attempts = attempts + 1, last_status = $2,"
                                    " last_error = $3 WHERE id = $1", row["id"], outcome.status, outcome.error)
@@ -162,6 +169,33 @@ async def send_batch(fed: Federation, pool: asyncpg.Pool, country: str, limit: i
             await audit_disclosures(conn, partner, result.disclosed, "push")
         result.more = len(rows) == limit and not result.failed
     return result
+
+
+async def deliver_all(fed: Federation, partner: partner_registry.Partner,
+                      rows: list[asyncpg.Record]) -> dict[int, Outcome]:
+    """Deliver ``rows`` with up to ``IN_FLIGHT`` messages at once; the messages of one record one after the
+    other, in queue order. The first transient failure stops everything not yet started (rows without an
+    outcome stay pending); messages already in flight finish and are judged."""
+    lanes: dict[object, list[asyncpg.Record]] = {}
+    for row in rows:
+        lanes.setdefault(row["person_id"] or row["id"], []).append(row)
+    gate = asyncio.Semaphore(IN_FLIGHT)
+    outcomes: dict[int, Outcome] = {}
+    stop = asyncio.Event()
+
+    async def lane(queue: list[asyncpg.Record]) -> None:
+        for row in queue:
+            async with gate:
+                if stop.is_set():
+                    return
+                outcome = await deliver(fed, partner, row, fed.now())
+            outcomes[row["id"]] = outcome
+            if outcome.kind == "retry":
+                stop.set()
+                return
+
+    await asyncio.gather(*(lane(q) for q in lanes.values()))
+    return outcomes
 
 
 async def mark_delivered(conn: asyncpg.Connection, row: asyncpg.Record, via: str) -> None:
