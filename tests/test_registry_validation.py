@@ -6,14 +6,19 @@ Also: every text the validators accept is NFC as PostgreSQL itself judges it, so
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import unicodedata
 import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
+from exchange.registry.shape import canonical_person
 from exchange.registry.storable import check_storable
+from protocols.record import validate_record_body
 from protocols.validation import ValidationError, clean_text
 
 from .test_registry_api import RECORDS, counts, create, make_body
@@ -337,3 +342,80 @@ async def test_extreme_but_valid_dates_are_stored(client, officers):
     got = await (await client.get(f"{RECORDS}/{made['id']}", headers=officers["registrar"].headers())).json()
     assert got["person"]["documents"][0]["expires"] == "9999-12-31" and got["review_date"] == "0001-01-01"
     assert got["convictions"][0]["date"] == "0001-01-01"
+
+
+# Half the bodies are drawn from plausible values only (letters and marks of any script, real dates, real
+# codes), half mix in nasty ones (any Unicode text, impossible or non-ASCII dates, unknown codes).
+_NICE = st.text(st.characters(categories=("L", "M", "Nd", "Zs", "Pd")), min_size=1, max_size=12)
+_ANY = st.text(st.characters(codec="utf-8"), max_size=12)
+_DATE = st.dates(dt.date(1850, 1, 1), dt.date(9999, 12, 31)).map(str)
+_BAD_DATE = st.text(max_size=10) | st.integers(-(2**53) + 1, 2**53 - 1) | st.just("1979-02-30")
+_COUNTRY = st.sampled_from(["KH", "th", "VN", "LA", "MM", "CN", "US"])
+
+
+def _pick(nasty: bool, good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(good, good, good, bad) if nasty else good
+
+
+@st.composite
+def record_bodies(draw: st.DrawFn, nasty: bool) -> dict[str, Any]:
+    text = _pick(nasty, _NICE, _ANY)
+    date = _pick(nasty, _DATE, _BAD_DATE)
+    country = _pick(nasty, _COUNTRY, st.sampled_from(["XX", "k", "KHM"]))
+    name = st.fixed_dictionaries({"full": text}, optional={
+        "family": text, "given": text, "script": _pick(nasty, st.sampled_from(["Latn", "Khmr", "Thai", "Hani"]),
+                                                       st.just("Xxxx")),
+        "kind": _pick(nasty, st.sampled_from(["primary", "alias", "birth"]), st.just("nickname"))})
+    person = draw(st.fixed_dictionaries({"names": st.lists(name, min_size=1, max_size=3)}, optional={
+        "id": st.from_regex(r"[A-Z]{2}-[0-9]{1,8}", fullmatch=True),
+        "sex": _pick(nasty, st.sampled_from(["male", "female", "unknown"]), st.just("M")),
+        "birth_date": st.one_of(date, _DATE.map(lambda d: d[:7]), _DATE.map(lambda d: d[:4])),
+        "birth_place": text,
+        "nationalities": st.lists(country, max_size=3),
+        "documents": st.lists(st.fixed_dictionaries(
+            {"kind": st.sampled_from(["passport", "national_id", "family_book"]),
+             "number": _pick(nasty, st.from_regex(r"[A-Z0-9][A-Z0-9 ./-]{0,11}", fullmatch=True), _ANY)},
+            optional={"expires": date, "country": country,
+                      "mrz": st.from_regex(r"[A-Z0-9<]{1,44}", fullmatch=True)}), max_size=2),
+        "addresses": st.lists(st.fixed_dictionaries({"line": text}, optional={
+            "locality": text, "postcode": st.from_regex(r"[0-9]{5}", fullmatch=True), "region": text,
+            "country": country}), max_size=2)}))
+    body: dict[str, Any] = {"person": person}
+    if draw(st.booleans()):
+        conviction = st.fixed_dictionaries(
+            {"court": text, "case_number": text, "date": date,
+             "offence_category": _pick(nasty, st.sampled_from(["child_trafficking", "other"]), st.just("theft"))},
+            optional={"sentence": text, "release_date": st.just("9999-12-31")})
+        body["convictions"] = draw(st.lists(conviction, max_size=2))
+    if draw(st.booleans()):
+        body["sharing"] = {"countries": draw(st.lists(country, max_size=3))}
+    if draw(st.booleans()):
+        body["review_date"] = draw(date)
+    return body
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(body=record_bodies(nasty=False) | record_bodies(nasty=True))
+async def test_any_body_is_a_4xx_or_round_trips_exactly(client, officers, body):
+    """Never a 500: a body the validators refuse is a 400 naming the same field; one they accept is stored
+    and read back in exactly its canonical form."""
+    registrar = officers["registrar"]
+    try:
+        clean = validate_record_body(body)
+        check_storable(clean)
+        refusal = None
+    except ValidationError as err:
+        refusal = err
+    event("refused" if refusal is not None else "accepted")
+    resp = await client.post(RECORDS, json=body, headers=registrar.headers(purpose=None))
+    if refusal is not None:
+        assert resp.status == 400, await resp.text()
+        assert (await resp.json())["error"]["field"] == refusal.field
+        return
+    assert resp.status == 201, await resp.text()
+    rid = (await resp.json())["id"]
+    got = await (await client.get(f"{RECORDS}/{rid}", headers=registrar.headers())).json()
+    assert got["person"] == canonical_person(clean["person"])
+    assert got["convictions"] == clean["convictions"] and got["review_date"] == clean["review_date"]
+    assert got["sharing"] == clean["sharing"]
