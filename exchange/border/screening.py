@@ -1,4 +1,5 @@
-"""Screening of a border check: the child, every companion and every hand-over person against the register.
+"""Screening of a border check: the child, every companion and every hand-over person against our register and
+the partners' records.
 
 Each person is matched with the matching library (``matching.CandidateIndex`` through the process's
 ``ScreeningIndex``); a candidate at or above ``ALERT_THRESHOLD`` is a hit. A hit becomes an alert for the
@@ -6,8 +7,8 @@ liaison desk and a flag for the officer, who never sees the candidate. The index
 database right before screening, and the hits are re-checked against the database inside the check's
 transaction (``still_active``), so a record withdrawn a moment ago never raises an alert.
 
-Partner records are not screened yet: the partner inbox does not exist; when it lands, its records join the
-same index (docs/border.md, "What is screened").
+Partner records (received through the federation inbox, ``partner_records``) are in the same index; an alert
+names either our person or the partner's record.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
 
 from matching.model import Match
 
-from ..screening_index import ScreeningIndex
+from ..screening_index import ScreeningIndex, partner_key, split_partner_key
 from .schema import CheckInput
 
 # Probability from which a register candidate holds the traveller for secondary inspection. Deliberately
@@ -37,7 +38,7 @@ MAX_HITS_PER_PERSON = 3
 class Hit:
     subject: str          # child | companion | seen_off_by | met_by
     subject_index: int
-    person_id: str
+    person_id: str        # the index id: our register's person UUID, or partner:<country>:<record id>
     version: int
     probability: float
     match: Match
@@ -64,15 +65,24 @@ async def screen(holder: ScreeningIndex, check: CheckInput) -> list[Hit]:
 
 
 async def still_active(conn: asyncpg.Connection, hits: list[Hit]) -> list[Hit]:
-    """The hits whose record is still active (read in the caller's transaction)."""
+    """The hits whose record is still active, with its current version (read in the caller's transaction)."""
     if not hits:
         return hits
-    rows = await conn.fetch("SELECT id, current_version FROM persons WHERE id = ANY($1::uuid[]) AND status = 'active'",
-                            [uuid.UUID(h.person_id) for h in hits])
-    active = {str(r["id"]): r["current_version"] for r in rows}
-    return [h if h.version == active[h.person_id] else
-            Hit(h.subject, h.subject_index, h.person_id, active[h.person_id], h.probability, h.match)
-            for h in hits if h.person_id in active]
+    local = [uuid.UUID(h.person_id) for h in hits if split_partner_key(h.person_id) is None]
+    partner = [p for p in (split_partner_key(h.person_id) for h in hits) if p is not None]
+    active: dict[str, int] = {}
+    if local:
+        rows = await conn.fetch("SELECT id, current_version FROM persons WHERE id = ANY($1::uuid[]) "
+                                "AND status = 'active'", local)
+        active.update({str(r["id"]): r["current_version"] for r in rows})
+    if partner:
+        rows = await conn.fetch(
+            """SELECT country::text AS country, record_id, current_version FROM partner_records
+               WHERE status = 'active' AND (country::text, record_id) IN
+                     (SELECT * FROM unnest($1::text[], $2::text[]))""",
+            [p[0] for p in partner], [p[1] for p in partner])
+        active.update({partner_key(r["country"], r["record_id"]): r["current_version"] for r in rows})
+    return [replace(h, version=active[h.person_id]) for h in hits if h.person_id in active]
 
 
 def watchlist_flags(hits: list[Hit]) -> set[str]:

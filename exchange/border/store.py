@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from ..screening_index import split_partner_key
 from .schema import CheckInput
 from .screening import Hit
 
@@ -44,12 +45,18 @@ async def insert_check(conn: asyncpg.Connection, *, check_id: uuid.UUID, border_
 
 async def insert_alerts(conn: asyncpg.Connection, check_id: uuid.UUID, hits: list[Hit]) -> list[uuid.UUID]:
     ids = [uuid.uuid4() for _ in hits]
-    if hits:
+    rows = []
+    for aid, h in zip(ids, hits, strict=True):
+        partner = split_partner_key(h.person_id)
+        person_id = None if partner else uuid.UUID(h.person_id)
+        country, record_id = partner or (None, None)
+        rows.append((aid, check_id, h.subject, h.subject_index, person_id, country, record_id, h.version,
+                     h.probability, h.match.as_dict()))
+    if rows:
         await conn.executemany(
-            """INSERT INTO border_alerts (id, check_id, subject, subject_index, person_id, record_version,
-                   probability, explanation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-            [(aid, check_id, h.subject, h.subject_index, uuid.UUID(h.person_id), h.version, h.probability,
-              h.match.as_dict()) for aid, h in zip(ids, hits, strict=True)])
+            """INSERT INTO border_alerts (id, check_id, subject, subject_index, person_id, partner_country,
+                   partner_record_id, record_version, probability, explanation)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""", rows)
     return ids
 
 
