@@ -150,7 +150,7 @@ def _syllables(clusters: list[_Cluster]) -> list[_Syllable | str]:
                 prev.final, prev.bantoc, members = c.base, c.bantoc, c.subs
             elif last or c.bantoc or ((prev.vowel or prev.indep) and not starts):
                 prev.final, prev.bantoc = c.base, c.bantoc
-                if c.base in "ទត" and c.subs and c.subs[0] in "ធថ":
+                if c.base in "ទតដ" and c.subs and c.subs[0] in "ធថឋ":
                     prev.final_text = "th"
                 elif c.subs and c.subs[0] == c.base and c.base in "ណនមល":
                     prev.final_text = t["consonants"][c.base][1] * 2   # វណ្ណ "vann"
@@ -161,12 +161,14 @@ def _syllables(clusters: list[_Cluster]) -> list[_Syllable | str]:
             continue
         elif prev is not None and can_close and c.subs and c.subs[0] not in liquids:
             prev.final, prev.bantoc, members = c.base, False, c.subs
+            if last and c.vowel == "ិ" and c.subs == [c.base]:
+                continue          # nor after a doubled final: សម្បត្តិ "sambat(h)"
         out.append(_Syllable("".join(t["consonants"][m][0] for m in members), c.vowel,
                              _series(members, c.shift), shifted=c.shift == 1))
     return out
 
 
-def _vowel_text(s: _Syllable, is_last: bool) -> str:
+def _vowel_text(s: _Syllable, is_last: bool, after_a: bool = False) -> str:
     t = _tables()
     k = s.series - 1
     if s.indep:
@@ -178,8 +180,12 @@ def _vowel_text(s: _Syllable, is_last: bool) -> str:
         if pair is None:  # an unusual sequence of signs: spell each
             return "".join(t["vowels"].get(v, ["", ""])[k] for v in s.vowel)
         if s.vowel == "ី" and k == 1 and is_last and not s.final:
-            # name spellings: Serey, Borey after r; Rithy, Davy, Ly elsewhere; Yi
-            return "ey" if s.onset.endswith("r") else "i" if s.onset.endswith("y") else "y"
+            # name spellings: Serey, Borey after r but Theary after a; Rithy, Davy, Ly elsewhere; Yi
+            if s.onset.endswith("r"):
+                return "y" if after_a else "ey"
+            return "i" if s.onset.endswith("y") else "y"
+        if s.vowel == "ា" and k == 1 and s.onset == "y" and not s.bantoc:
+            return "a"    # ចរិយា "Chariya": "yea" is written "ya"
         if s.vowel == "ឹ" and s.final == "ម":
             return "i"   # គឹម Kim, ឈឹម Chhim, ស៊ឹម Sim
         if not s.onset and pair[k].startswith("u"):
@@ -209,7 +215,10 @@ def romanize(word: str) -> str:
                 final = ""
             if final == "ch" and isinstance(nxt, _Syllable) and nxt.onset == "ch":
                 final, nxt.onset = "", "chh"
-            texts.append(onset + _vowel_text(s, is_last) + final)
+            if final in ("nh", "ng") and isinstance(nxt, _Syllable) and nxt.onset == final:
+                final = ""    # បញ្ញា "banhea", not "banhnhea"
+            after_a = bool(texts) and texts[-1].endswith("a")
+            texts.append(onset + _vowel_text(s, is_last, after_a) + final)
         parts.append("".join(texts))
     return " ".join(p for p in parts if p)
 
