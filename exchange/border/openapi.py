@@ -101,15 +101,15 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                         "schema": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{1,31}$"}}],
         "requestBody": _body(POINT_PATCH), "responses": {"200": _ok(POINT), **_errors(400, 401, 403, 404, 413, 415)}},
     ("GET", "/api/v1/alerts"): {
-        "summary": "Screening alerts with the screened person, the register candidate and the explanation "
-                   "(liaison); audited",
+        "summary": "Screening alerts with the screened person, the matched record (ours or a partner's) and the "
+                   "explanation (liaison); audited",
         "parameters": [*_PURPOSE, {"name": "status", "in": "query", "schema": _enum(A.STATUSES)},
                        {"name": "check", "in": "query", "schema": {"type": "string", "format": "uuid"}},
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
         "responses": {"200": _ok(_LIST), **_errors(400, 401, 403)}},
     ("POST", "/api/v1/alerts/{id}/decision"): {
-        "summary": "Confirm or reject an alert (liaison); a confirmed hit on a departing adult writes a pending "
-                   "travel notice; a second decision is 409",
+        "summary": "Confirm or reject an alert (liaison); a confirmed hit on a departing adult writes a travel "
+                   "notice (queued in the federation outbox when the partner is registered); a second decision is 409",
         "parameters": [*_PURPOSE, _ID],
         "requestBody": _body(_object({"decision": _enum(["confirm", "reject"]),
                                       "reason_code": _enum(A.CONFIRM_REASONS + A.REJECT_REASONS)},
