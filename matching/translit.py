@@ -309,7 +309,9 @@ def _split_scripts(text: str) -> list[tuple[str, str]]:
 @lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
 def to_latin(text: str, script: str | None = None) -> str:
     """Latin spelling of a name in Khmer or Thai script; Latin (Vietnamese included) is returned as is,
-    other scripts go through anyascii. ``script`` (ISO 15924) skips detection when the caller knows it."""
+    other scripts go through anyascii. Mixed text is handled run by run. ``script="Latn"`` (ISO 15924)
+    returns the text untouched; any other value is only a hint, each run's script is read from its letters.
+    Input is cut at NAME_INPUT_MAX characters and Thai words at TRANSLIT_MAX_WORD."""
     if not isinstance(text, str) or not text:
         return ""
     text = text[: magic.NAME_INPUT_MAX]
