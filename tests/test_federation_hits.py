@@ -115,3 +115,34 @@ async def test_key_rotation_then_revocation_through_the_signed_key_set(nodes):
     async with th.pool.acquire() as conn:  # an older key set is a rollback and changes nothing
         again = await refresh_partner_keys(th.fed, conn, "KH")
     assert again.version == revoked.version
+
+
+async def test_an_arriving_partner_record_is_matched_against_the_register_for_review(nodes):
+    kh, th = nodes["KH"], nodes["TH"]
+    ours = record_body("Srey", "Pov", birth="1981-04-09", passport="T5550001")
+    resp = await th.client.post("/api/v1/records", json=ours, headers=th.headers("registrar", None))
+    assert resp.status == 201
+    th_id = (await resp.json())["id"]
+    rid = await register(kh, {**record_body("Srey", "Pov", birth="1981-04-09", passport="T5550001")})
+    await drain(kh, "TH")
+    queued = await th.owner.fetch("SELECT person_id, probability, explanation, status FROM partner_match_candidates "
+                                  "WHERE country = 'KH' AND record_id = $1", rid)
+    assert [str(q["person_id"]) for q in queued] == [th_id] and queued[0]["probability"] >= 0.5
+    assert queued[0]["explanation"]["features"] and queued[0]["status"] == "open"
+    items, cursor = [], ""
+    for _ in range(20):  # the nodes are shared: page through everything received from KH
+        resp = await th.client.get(f"/api/v1/partner-records?country=KH&limit=200{cursor}",
+                                   headers=th.headers("liaison"))
+        page = await resp.json()
+        items += page["items"]
+        if page["next_cursor"] is None:
+            break
+        cursor = f"&cursor={page['next_cursor']}"
+    item = next(i for i in items if i["record_id"] == rid)
+    assert [c["record_id"] for c in item["match_candidates"]] == [th_id]
+    resp = await kh.client.post(f"/api/v1/records/{rid}/withdraw", json={"reason": "error"},
+                                headers=kh.headers("registrar", None))
+    assert resp.status == 200
+    await drain(kh, "TH")
+    status = await th.owner.fetchval("SELECT status FROM partner_match_candidates WHERE record_id = $1", rid)
+    assert status == "withdrawn"  # a withdrawal takes the partner record out of review at once

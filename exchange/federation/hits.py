@@ -21,6 +21,7 @@ from . import partners
 from .context import Federation
 
 HIT_THRESHOLD = 0.5       # probability from which a query is answered "hit"
+REVIEW_THRESHOLD = 0.5    # probability from which an arriving partner record is queued for review
 BANDS = ((0.9, "high"), (0.7, "medium"), (0.0, "low"))
 MAX_REGISTER = 200_000    # beyond this the index must become a maintained structure, not rebuilt on change
 SYSTEM = audit.Actor(username="federation", role="system", request_id="federation")
@@ -39,12 +40,13 @@ def band_of(probability: float) -> str:
     return next(name for floor, name in BANDS if probability >= floor)
 
 
-async def register_index(conn: asyncpg.Connection, key: str) -> Any:
-    """A candidate index over the active current versions of our register (cached per database ``key``)."""
+async def register_index(conn: asyncpg.Connection) -> Any:
+    """A candidate index over the active current versions of our register (cached per database)."""
     from matching.index import CandidateIndex
 
-    stamp = tuple(await conn.fetchrow("SELECT count(*), max(updated_at) FROM persons"))
-    cache = _CACHE.setdefault(key, _Cache())
+    row = await conn.fetchrow("SELECT current_database() AS db, count(*) AS n, max(updated_at) AS at FROM persons")
+    stamp = (row["n"], row["at"])
+    cache = _CACHE.setdefault(row["db"], _Cache())
     if cache.index is None or cache.stamp != stamp:
         index = CandidateIndex()
         for row in await store.page(conn, store.Filters(status="active"), MAX_REGISTER):
@@ -64,7 +66,7 @@ async def answer(conn: asyncpg.Connection, fed: Federation, message: Any) -> tup
         record_ids: list[str] = []
         outcome = "not_permitted"
     else:
-        index = await register_index(conn, str(fed.home))
+        index = await register_index(conn)
         found = index.query({**message.body["person"], "id": f"query:{message.id}"}, limit=1,
                             threshold=HIT_THRESHOLD)
         if not found:

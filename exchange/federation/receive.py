@@ -6,8 +6,9 @@ or below the one we hold is not applied again (``duplicate`` when we have it, ``
 arrived first), so versions of one record take effect in order whatever the order of arrival. A withdrawal
 sets the head to ``withdrawn`` at once, which takes the record out of matching and out of the officers' lists.
 
-Matching on arrival: :func:`on_new_version` is the seam where candidates against our register are computed and
-queued for the liaison officers' review (exchange/review). Until that package exists it records nothing.
+Matching on arrival: :func:`on_new_version` scores the new version against our active register with the
+matching library and queues candidates (with their explanation) in ``partner_match_candidates`` for the liaison
+officers' review; a review package can adjudicate them from there.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+
+REVIEW_LIMIT = 5  # candidates kept per partner record version
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,26 @@ async def apply_record(conn: asyncpg.Connection, kind: str, body: dict[str, Any]
 
 
 async def on_new_version(conn: asyncpg.Connection, country: str, record_id: str, version: int, status: str,
-                         body: dict[str, Any]) -> None:
-    """Seam: match a new partner record version against our register and queue candidates for review.
+                         body: dict[str, Any]) -> int:
+    """Match a new partner record version against our register and queue the candidates for review.
 
-    Called in the transaction that applied the version. Nothing to do until the review queue exists.
+    Called in the transaction that applied the version. Earlier open candidates of the record are superseded
+    (a withdrawal: withdrawn), so a withdrawn partner record leaves the review queue at once. Returns the
+    number of candidates queued.
     """
-    return None
+    await conn.execute(
+        """UPDATE partner_match_candidates SET status = $3 WHERE country = $1 AND record_id = $2 AND status = 'open'""",
+        country, record_id, "superseded" if status == "active" else "withdrawn")
+    if status != "active":
+        return 0
+    from .hits import REVIEW_THRESHOLD, register_index  # the matching library loads on first use
+
+    index = await register_index(conn)
+    found = index.query({**body["person"], "id": f"{country}:{record_id}"}, limit=REVIEW_LIMIT,
+                        threshold=REVIEW_THRESHOLD)
+    for candidate in found:
+        await conn.execute(
+            """INSERT INTO partner_match_candidates (country, record_id, version, person_id, probability, explanation)
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+            country, record_id, version, candidate.id, candidate.probability, candidate.match.as_dict())
+    return len(found)

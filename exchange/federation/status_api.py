@@ -1,6 +1,9 @@
 """Officers' view of the federation: ``GET /api/v1/partners`` (admin, liaison) and
 ``GET /api/v1/partner-records`` (liaison, purpose required, audited).
 
+Partner records come with their open match candidates against our register (computed on arrival, see
+``receive.on_new_version``): our record id and the probability, for the review.
+
 Partner status shows, per partner: the agreement (receives, categories), the push queue (pending and rejected
 messages, last success, last error, current backoff), the pull state, and the overdue acknowledgements:
 corrections and withdrawals of our records not yet acknowledged by a past recipient after
@@ -104,7 +107,11 @@ async def list_partner_records(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn, conn.transaction():
         rows = await conn.fetch(
             """SELECT h.country, h.record_id, h.status, h.updated_at, v.version, v.body, v.message_id, v.kid, v.via,
-                      v.received_at
+                      v.received_at,
+                      (SELECT json_agg(json_build_object('record_id', c.person_id, 'probability', c.probability)
+                                       ORDER BY c.probability DESC)
+                         FROM partner_match_candidates c WHERE c.country = h.country AND c.record_id = h.record_id
+                          AND c.status = 'open') AS candidates
                FROM partner_records h JOIN partner_record_versions v ON v.country = h.country
                     AND v.record_id = h.record_id AND v.version = h.current_version
                WHERE ($1::text IS NULL OR h.country = $1) AND ($2::text IS NULL OR h.status = $2)
@@ -129,7 +136,8 @@ def _item(r: Any) -> dict[str, Any]:
                                           "received_at": _iso(r["received_at"])}}
     body = r["body"]
     if r["status"] == "active":
-        out.update(person=body["person"], convictions=body["convictions"], review_date=body["review_date"])
+        out.update(person=body["person"], convictions=body["convictions"], review_date=body["review_date"],
+                   match_candidates=r["candidates"] or [])
     else:
         out["withdrawal_reason"] = body.get("reason")
     return out
