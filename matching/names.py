@@ -223,6 +223,13 @@ def _shown(key: NameKey) -> str:
     return text if len(text) <= magic.NAME_DETAIL_CHARS else text[: magic.NAME_DETAIL_CHARS - 1] + "…"
 
 
+def _with_variants(keys: list[NameKey]) -> list[NameKey]:
+    for key in keys:
+        if key.variants:
+            return [v for k in keys for v in (k, *k.variants)]
+    return keys
+
+
 def compare_names(a: list[NameKey], b: list[NameKey]) -> FeatureResult:
     """The name feature: the best agreement over every pair of names of the two records (aliases included).
 
@@ -230,10 +237,7 @@ def compare_names(a: list[NameKey], b: list[NameKey]) -> FeatureResult:
     dara sok)": it is meant for the liaison officer reviewing the match, never for logs."""
     if not a or not b:
         return FeatureResult.missing("no usable name on one side")
-    if any(k.variants for k in a):
-        a = [v for k in a for v in (k, *k.variants)]
-    if any(k.variants for k in b):
-        b = [v for k in b for v in (k, *k.variants)]
+    a, b = _with_variants(a), _with_variants(b)
     best: tuple[int, float, int, int, int] | None = None
     best_pair = (a[0], b[0])
     for ka in a:
