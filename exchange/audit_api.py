@@ -2,48 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from aiohttp import web
 
 from . import audit
 from .appkeys import POOL
-from .errors import BadRequest, ErrorCode
 from .middleware import actor
 from .policy import policy
+from .registry import params
 
 MAX_LIMIT = 500
 
 
-def _param_time(request: web.Request, name: str) -> dt.datetime | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be an ISO 8601 time", code=ErrorCode.INVALID_PARAMETER, field=name) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _param_int(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
-        raise BadRequest(f"{name} must be an integer from {lo} to {hi}", code=ErrorCode.INVALID_PARAMETER,
-                         field=name)
-    return int(raw)
-
-
 @policy("auditor", purpose=True)
 async def list_audit(request: web.Request) -> web.Response:
-    unknown = set(request.query) - {"since", "until", "username", "action", "after", "limit"}
-    if unknown:
-        raise BadRequest("unknown query parameter", code=ErrorCode.INVALID_PARAMETER, field=sorted(unknown)[0][:40])
-    since, until = _param_time(request, "since"), _param_time(request, "until")
-    after = _param_int(request, "after", 0, 0, 2**62)
-    limit = _param_int(request, "limit", 100, 1, MAX_LIMIT)
+    params.only_params(request, ("since", "until", "username", "action", "after", "limit"))
+    since, until = params.time_param(request, "since"), params.time_param(request, "until")
+    after = params.int_param(request, "after", 0, 0, 2**62)
+    limit = params.int_param(request, "limit", 100, 1, MAX_LIMIT)
     username = request.query.get("username")
     action = request.query.get("action")
     async with request.app[POOL].acquire() as conn, conn.transaction():

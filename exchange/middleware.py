@@ -99,9 +99,9 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
             raise
         code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED,
                 413: ErrorCode.BODY_TOO_LARGE}.get(exc.status, ErrorCode.INVALID_FIELD)
-        err = ApiError(exc.reason or "request refused", code=code)
-        err.status = exc.status
-        return error_response(err, request_id(request))
+        refused = ApiError(exc.reason or "request refused", code=code)
+        refused.status = exc.status
+        return error_response(refused, request_id(request))
     except _DB_DOWN:
         log.warning("database unavailable", extra={"fields": {"request_id": request_id(request)}})
         return error_response(Unavailable("the database is unavailable; try again shortly",

@@ -96,3 +96,10 @@ async def test_purpose_is_required_to_read_the_audit_log(client, officers):
     assert (await resp.json())["error"]["code"] == "missing_purpose"
     resp = await client.get("/api/v1/audit", headers=officers["auditor"].headers(purpose="curiosity"))
     assert (await resp.json())["error"]["code"] == "invalid_purpose"
+
+
+async def test_audit_read_refuses_a_time_that_overflows(client, officers):
+    resp = await client.get("/api/v1/audit", params={"since": "0001-01-01T00:00:00+01:00"},
+                            headers=officers["auditor"].headers(purpose="audit"))
+    assert resp.status == 400
+    assert (await resp.json())["error"]["field"] == "since"
