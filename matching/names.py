@@ -102,8 +102,8 @@ def name_key(name: Any) -> NameKey | None:
         name = {"full": name}
     if not isinstance(name, dict):
         return None
-    full = _text(name.get("full"))
-    text = full if fold(full) else " ".join(_text(name.get(k)) for k in ("family", "given"))
+    full = _first_words(_text(name.get("full")))
+    text = full if fold(full) else _first_words(" ".join(_text(name.get(k)) for k in ("family", "given")))
     script = _text(name.get("script")) or script_of(text)
     kind = _text(name.get("kind")) or "primary"
     key = _key(fold(text), script[:8], kind[:20])
@@ -113,6 +113,13 @@ def name_key(name: Any) -> NameKey | None:
     if alternative is not None and alternative.tokens != key.tokens:
         key = replace(key, variants=(alternative,))
     return key
+
+
+def _first_words(text: str) -> str:
+    """At most twice NAME_MAX_TOKENS words (titles may go first): a hostile 500-word Thai "name" must not
+    make the Thai model spell every word."""
+    words = text.split(maxsplit=2 * magic.NAME_MAX_TOKENS)
+    return " ".join(words[: 2 * magic.NAME_MAX_TOKENS])
 
 
 def _key(folded: str, script: str, kind: str) -> NameKey | None:

@@ -242,3 +242,16 @@ def test_any_text_gives_a_key_or_none_and_compares(name: dict, other: str) -> No
     result = compare_names([key], keys(other) or [key])
     assert result.level in NAME_LEVELS
     assert isinstance(blocking_tokens(key), set)
+
+
+def test_hostile_many_word_thai_name_is_bounded() -> None:
+    """Only the first words reach the Thai model: a 200-word name costs what a 16-word one does."""
+    from matching import translit
+
+    consonants, vowels = "กขคงจฉชซญดตถทธนบปผพฟภมยรลวศสหอฮ", "ะาิีึืุูเแโไใ"
+    words = [consonants[i % 33] + vowels[i % 13] + consonants[(i * 7) % 33] + vowels[(i * 5) % 13]
+             for i in range(200)]
+    translit._thai_word_cached.cache_clear()
+    key = name_key({"full": " ".join(words)})
+    assert key is not None and len(key.tokens) <= 8
+    assert translit._thai_word_cached.cache_info().misses <= 16
