@@ -249,7 +249,8 @@ def test_hostile_many_word_thai_name_is_bounded() -> None:
     from matching import translit
 
     consonants, vowels = "กขคงจฉชซญดตถทธนบปผพฟภมยรลวศสหอฮ", "ะาิีึืุูเแโไใ"
-    words = [consonants[i % 33] + vowels[i % 13] + consonants[(i * 7) % 33] + vowels[(i * 5) % 13]
+    nc, nv = len(consonants), len(vowels)
+    words = [consonants[i % nc] + vowels[i % nv] + consonants[(i * 7) % nc] + vowels[(i * 5) % nv]
              for i in range(200)]
     translit._thai_word_cached.cache_clear()
     key = name_key({"full": " ".join(words)})
