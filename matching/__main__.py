@@ -149,7 +149,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         left = read_records(left_path)
         right = None if _same_file(left_path, right_path) else read_records(right_path)
         datasets.append(Dataset(name, left, right, read_links(links_path)))
-    params, report = train(datasets, seed=args.seed, progress=warn)
+    params, report = train(datasets, seed=args.seed, method=args.method, progress=warn)
     text = json.dumps(params, indent=1, sort_keys=True) + "\n"
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
@@ -195,6 +195,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", nargs=4, action="append", required=True,
                    metavar=("NAME", "LEFT", "RIGHT", "LINKS"), help="a labelled set; repeat for several")
     s.add_argument("--seed", type=int, default=20261128)
+    s.add_argument("--method", choices=("labelled", "labelled-random-u", "em", "em-fixed-u"), default="labelled",
+                   help="how m and u are estimated (default: counted on the labelled training pairs)")
     s.add_argument("--out", help="write the weights here (default: stdout)")
     s.add_argument("--report", help="write the held-out report (JSON) here")
     s.set_defaults(run=cmd_train)

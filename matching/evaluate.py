@@ -1,9 +1,10 @@
 """Evaluation against known links: precision, recall and F1 at thresholds, blocking recall, reliability.
 
-``evaluate`` scores every candidate pair that blocking yields (threshold 0), so one run gives the figures
-at every threshold. Blocking recall is the share of true links that blocking put in front of the scorer at
-all: a link missed there is missed whatever the model says. For a deduplication set (right is None) the
-links are unordered pairs and self-pairs are ignored.
+``evaluate`` scores every candidate pair that blocking yields, so one run gives the figures at every
+threshold (pairs that provably fall below the lowest threshold are kept with probability 0). Blocking
+recall is the share of true links that blocking put in front of the scorer at all: a link missed there is
+missed whatever the model says. For a deduplication set (right is None) the links are unordered pairs and
+self-pairs are ignored.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .link import link_prepared
+from .link import scored_pairs
 from .model import Model, default_model
 from .record import prepare
 
@@ -50,11 +51,12 @@ def evaluate(left: Sequence[Any], right: Sequence[Any] | None, links: Iterable[t
     """Score all candidate pairs of ``left`` x ``right`` (or left with itself) and keep them with the truth."""
     dedup = right is None
     result = EvalResult(normalise_links(links, dedup))
-    lp = [prepare(r) for r in left]
-    rp = [prepare(r) for r in right] if right is not None else None
-    for a, b, probability in link_prepared(lp, rp, threshold=0.0, model=model or default_model(),
-                                           progress=progress):
-        result.scored[Pair.of(a, b, dedup)] = probability
+    lp = [prepare(r, check_names=False) for r in left]
+    rp = [prepare(r, check_names=False) for r in right] if right is not None else None
+    floor = min(thresholds, default=0.0)
+    for a, b, match in scored_pairs(lp, rp, threshold=floor, model=model or default_model(), progress=progress):
+        # pairs pruned below the lowest threshold count as candidates (blocking recall) with probability 0
+        result.scored[Pair.of(a.id, b.id, dedup)] = 0.0 if match is None else match.probability
     return result
 
 

@@ -4,7 +4,9 @@ A record is indexed under every blocking key it yields (``blocking_keys``):
 
     n:<token>          every name blocking token (folded spelling, phonetic code, transliterations: names.py)
     doc:/docd:<number> document numbers, OCR-folded, and their digits alone (documents.py)
+    ds:<digits>        a document number's characters sorted (a transposition still meets)
     b:<y>:<lo>:<hi>    a full birth date with day and month sorted, so a day/month swap still meets
+    a:<postcode>:<c>   a postcode with the initial of a name token
     y:<token>:<year>   a name token with the birth year  } compound keys: they stay small when a token
     p:<token>:<token>  two name tokens of one name       } alone is very common ("nguyen", "sok")
 
@@ -47,7 +49,13 @@ def blocking_keys(p: Prepared) -> set[str]:
     if bd is not None and bd.month is not None and bd.day is not None:
         lo, hi = sorted((bd.month, bd.day))
         keys.add(f"b:{bd.year}:{lo}:{hi}")
+    for doc in p.documents:  # two neighbouring digits swapped still meet
+        if len(doc.folded) >= magic.DOC_SORTED_MIN:
+            keys.add("ds:" + "".join(sorted(doc.folded)))
     tokens = sorted(p.name_tokens)[: magic.COMPOUND_MAX_TOKENS]
+    initials = {t[0] for t in tokens}
+    for postcode in {a.postcode for a in p.addresses if a.postcode}:
+        keys.update(f"a:{postcode}:{i}" for i in initials)
     if bd is not None:
         keys.update(f"y:{t}:{bd.year}" for t in tokens)
     keys.update(f"p:{a}:{b}" for a, b in combinations(tokens, 2))
@@ -86,7 +94,7 @@ class CandidateIndex:
 
     def add(self, record: Any) -> Prepared:
         """Index a raw person record; its id must be new (use ``replace`` for a new version)."""
-        return self._add(prepare(record))
+        return self._add(prepare(record, check_names=False))
 
     def _add(self, p: Prepared) -> Prepared:
         if not p.id:
@@ -122,7 +130,7 @@ class CandidateIndex:
 
     def replace(self, record: Any) -> Prepared:
         """Index a new version of a record, dropping the old one (adds it if the id is new)."""
-        p = prepare(record)
+        p = prepare(record, check_names=False)
         if p.id in self._by_id:
             self.remove(p.id)
         return self._add(p)
@@ -158,32 +166,42 @@ class CandidateIndex:
             return 0.0
         return self._token_counts.get(token, 0) / self._live
 
-    def candidates(self, p: Prepared, cap_total: bool = True) -> set[int]:
+    def candidates(self, p: Prepared, budget: int | None = None) -> set[int]:
         """Internal ids of the records sharing a usable blocking key with ``p``.
 
-        With ``cap_total`` (online queries) at most ``QUERY_MAX_CANDIDATES`` are kept: those sharing the
-        most keys with ``p``.
+        Every record from a small block (at most ``SMALL_BLOCK`` entries: a document number, a birth date
+        with a name) is kept. From the larger blocks (up to ``BLOCK_CAP``) at most ``budget`` more are kept:
+        those sharing the most keys with ``p``, ties going to the rarer keys. ``budget=None`` keeps all.
         """
-        counts: Counter[int] = Counter()
+        sure: set[int] = set()
+        larger: list[array] = []
         for key in blocking_keys(p):
             cur = self._postings.get(key)
             if cur is None:
                 continue
             if isinstance(cur, int):
-                counts[cur] += 1
+                sure.add(cur)
+            elif len(cur) <= magic.SMALL_BLOCK:
+                sure.update(cur)
             elif len(cur) <= magic.BLOCK_CAP:
-                counts.update(cur)
-        if cap_total and len(counts) > magic.QUERY_MAX_CANDIDATES:
-            return {iid for iid, _ in counts.most_common(magic.QUERY_MAX_CANDIDATES)}
-        return set(counts)
+                larger.append(cur)
+        if not larger:
+            return sure
+        larger.sort(key=len)
+        counts: Counter[int] = Counter()
+        for posting in larger:
+            counts.update(posting)
+        if budget is None or len(counts) <= budget:
+            return sure | counts.keys()
+        return sure | {iid for iid, _ in counts.most_common(budget)}
 
     def query(self, record: Any, limit: int = 10, threshold: float = magic.QUERY_THRESHOLD) -> list[Candidate]:
         """The best ``limit`` indexed records at or above ``threshold``, most probable first, explained.
 
         A record in the index with the same id as the query is not its own candidate.
         """
-        p = record if isinstance(record, Prepared) else prepare(record)
-        return self._score(p, self.candidates(p), limit, threshold)
+        p = record if isinstance(record, Prepared) else prepare(record, check_names=False)
+        return self._score(p, self.candidates(p, magic.QUERY_MAX_CANDIDATES), limit, threshold)
 
     def _score(self, p: Prepared, ids: Iterable[int], limit: int, threshold: float) -> list[Candidate]:
         model, tf = self.model, self.token_frequency
@@ -192,8 +210,8 @@ class CandidateIndex:
             other = self._records[iid]
             if other is None or (p.id and other.id == p.id):
                 continue
-            match = model.score(p, other, tf)
-            if match.probability >= threshold:
+            match = model.score_above(p, other, threshold, tf)
+            if match is not None and match.probability >= threshold:
                 found.append(Candidate(other.id, match.probability, match))
         found.sort(key=lambda c: (-c.probability, c.id))
         return found[:limit]

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from . import magic
 from .index import CandidateIndex
-from .model import Model, default_model
+from .model import Match, Model, default_model
 from .record import Prepared, prepare
 
 Progress = Callable[[int, int], None]
@@ -43,7 +43,7 @@ def _pairs(index: CandidateIndex, left: Sequence[Prepared], dedup: bool,
            progress: Progress | None) -> Iterator[tuple[int, int]]:
     last = time.monotonic()
     for i, p in enumerate(left):
-        for j in sorted(index.candidates(p, cap_total=False)):
+        for j in sorted(index.candidates(p, magic.LINK_MAX_CANDIDATES)):
             if dedup and j <= i:
                 continue
             yield i, j
@@ -54,23 +54,30 @@ def _pairs(index: CandidateIndex, left: Sequence[Prepared], dedup: bool,
         progress(len(left), len(left))
 
 
-def link_prepared(left: Sequence[Prepared], right: Sequence[Prepared] | None, threshold: float = 0.5,
-                  model: Model | None = None, progress: Progress | None = None) -> Iterator[Link]:
-    """Yield (left_id, right_id, probability) for every candidate pair at or above ``threshold``."""
+def scored_pairs(left: Sequence[Prepared], right: Sequence[Prepared] | None, threshold: float = 0.5,
+                 model: Model | None = None, progress: Progress | None = None
+                 ) -> Iterator[tuple[Prepared, Prepared, Match | None]]:
+    """Every candidate pair with its match, or None when it provably falls below ``threshold``."""
     model = model or default_model()
     other = right if right is not None else left
     index = _index_of(other, model)
     tf = index.token_frequency
     for i, j in _pairs(index, left, dedup=right is None, progress=progress):
         a, b = left[i], other[j]
-        match = model.score(a, b, tf)
-        if match.probability >= threshold:
+        yield a, b, model.score_above(a, b, threshold, tf)
+
+
+def link_prepared(left: Sequence[Prepared], right: Sequence[Prepared] | None, threshold: float = 0.5,
+                  model: Model | None = None, progress: Progress | None = None) -> Iterator[Link]:
+    """Yield (left_id, right_id, probability) for every candidate pair at or above ``threshold``."""
+    for a, b, match in scored_pairs(left, right, threshold, model, progress):
+        if match is not None and match.probability >= threshold:
             yield Link(a.id, b.id, match.probability)
 
 
 def link(left: Sequence[Any], right: Sequence[Any] | None = None, threshold: float = 0.5,
          model: Model | None = None, progress: Progress | None = None) -> Iterator[Link]:
     """Link raw person records; ``right=None`` deduplicates ``left``. Messy records are read leniently."""
-    lp = [prepare(r) for r in left]
-    rp = [prepare(r) for r in right] if right is not None else None
+    lp = [prepare(r, check_names=False) for r in left]
+    rp = [prepare(r, check_names=False) for r in right] if right is not None else None
     yield from link_prepared(lp, rp, threshold, model, progress)

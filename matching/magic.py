@@ -71,3 +71,38 @@ ADDRESS_LOCALITY_MIN = 90.0
 ADDRESS_LINE_MIN = 85.0
 
 # --- model, blocking and candidate index ------------------------------------------------------------
+# Scoring model (matching/model.py, matching/train.py).
+# Floor for m and u before taking log2(m/u), and the largest weight one level may carry (bits): no single
+# feature may decide a match alone, however rare its agreement was in training.
+MIN_PROBABILITY = 1e-6
+MAX_LEVEL_WEIGHT = 14.0
+# Pseudo-counts when estimating u (random pairs) and m (EM), so an unseen level is not impossible.
+U_PSEUDO_COUNT = 0.5
+M_PSEUDO_COUNT = 0.05
+# Random record pairs drawn per training data set to estimate u.
+U_RANDOM_PAIRS = 40_000
+# EM starts from this share of matches among candidate pairs.
+EM_START_PRIOR = 0.2
+# Term-frequency discount of an exact name agreement: tokens in fewer than this share of the indexed
+# records get no discount; at most this many bits are taken off; below this many records, no discount.
+TF_MIN_FREQUENCY = 0.002
+TF_MAX_DISCOUNT = 4.0
+TF_MIN_RECORDS = 1000
+
+# Blocking and the candidate index (matching/index.py).
+# A posting list longer than this is skipped at query time (compound keys cover it).
+BLOCK_CAP = 2000
+# Document numbers at least this long are also filed under their sorted characters (transpositions).
+DOC_SORTED_MIN = 7
+# Name tokens (sorted) used for compound keys (token+birth year, token pairs) of one record.
+COMPOUND_MAX_TOKENS = 6
+# Posting lists this short are always taken whole (document numbers, birth date, rare name pairs).
+SMALL_BLOCK = 10
+# From the longer lists, a query scores at most this many records (those sharing the most keys with it),
+# and a batch link at most this many per left record.
+QUERY_MAX_CANDIDATES = 100
+LINK_MAX_CANDIDATES = 20
+# Default probability from which an online query reports a candidate.
+QUERY_THRESHOLD = 0.1
+# Long batch runs report progress at most this often (seconds).
+PROGRESS_SECONDS = 3.0

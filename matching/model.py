@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import magic
 from .dates import DATE_LEVELS, compare_birth_dates
@@ -76,6 +76,11 @@ def _addresses(a: Prepared, b: Prepared) -> FeatureResult:
     return compare_addresses(a.addresses, b.addresses)
 
 
+# The order in which score_above compares: features that can add the most weight first (so that the bound
+# on the rest falls fast), the costly name comparison last.
+_ORDER = {"document": 0, "birth_date": 1, "address": 2, "sex": 3, "nationality": 4, "name": 9}
+
+
 @dataclass(frozen=True, slots=True)
 class Feature:
     """One row of the model table: a name, the comparison and its levels (best first, MISSING excluded)."""
@@ -100,16 +105,14 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureScore:
+class FeatureScore(NamedTuple):
     name: str
     level: str
     weight: float
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """A scored pair: calibrated probability, total log2 weight, one line per feature, model version."""
 
     probability: float
@@ -124,8 +127,9 @@ class Match:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"probability": self.probability, "weight": self.weight, "model_version": self.model_version,
-                "features": [{"name": f.name, "level": f.level, "weight": f.weight, "detail": f.detail}
+        return {"probability": round(self.probability, 6), "weight": round(self.weight, 3),
+                "model_version": self.model_version,
+                "features": [{"name": f.name, "level": f.level, "weight": round(f.weight, 3), "detail": f.detail}
                              for f in self.features]}
 
 
@@ -145,11 +149,20 @@ class Model:
         self.prior_weight = math.log2(self.prior / (1.0 - self.prior))
         calibration = params.get("calibration", {})
         self.slope = float(calibration.get("slope", 1.0))
+        if not self.slope > 0.0:
+            raise ValueError("calibration slope must be positive")
         self.intercept = float(calibration.get("intercept", 0.0))
         self.weights: dict[str, dict[str, float]] = {}
         for feature in features:
             table = params["features"].get(feature.name, {})
             self.weights[feature.name] = {level: weight_of(mu["m"], mu["u"]) for level, mu in table.items()}
+        # _best_rest[k]: the most the features after position k could still add
+        self._order = sorted(range(len(features)), key=lambda k: _ORDER.get(features[k].name, 5))
+        self._best_rest: dict[int, float] = {}
+        rest = 0.0
+        for k in reversed(self._order):
+            self._best_rest[k] = rest
+            rest += max([0.0, *self.weights[features[k].name].values()])
         digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
         self.version = f"{params.get('name', 'fs')}-{digest}"
 
@@ -160,12 +173,26 @@ class Model:
         return 1.0 / (1.0 + 2.0 ** -z)
 
     def score(self, a: Prepared, b: Prepared, tf: TokenFrequency | None = None) -> Match:
+        """Score a pair: every feature, its level, weight and detail, the total and the probability."""
+        match = self.score_above(a, b, 0.0, tf)
+        assert match is not None
+        return match
+
+    def score_above(self, a: Prepared, b: Prepared, threshold: float,
+                    tf: TokenFrequency | None = None) -> Match | None:
+        """``score``, or None as soon as the pair provably cannot reach ``threshold``.
+
+        Features are compared cheapest first (the name, the costliest, last); after each one the best
+        weight the remaining features could still add bounds the total from above. The term-frequency
+        discount only lowers a weight, so the bound holds and no pair at or above the threshold is lost.
+        """
         total = self.prior_weight
-        scores = []
-        for feature in self.features:
+        floor = self.weight_floor(threshold)
+        found: list[tuple[int, str, float, str]] = []
+        for k in self._order:
+            feature = self.features[k]
             result = feature.compare(a, b)
-            level = result.level
-            detail = result.detail
+            level, detail = result.level, result.detail
             if level == MISSING:
                 w = 0.0
             else:
@@ -181,8 +208,20 @@ class Model:
                         w -= discount
                         detail = f"{detail}; {why}"
             total += w
-            scores.append(FeatureScore(feature.name, level, round(w, 3), detail))
-        return Match(self.probability(total), round(total, 3), tuple(scores), self.version)
+            found.append((k, level, w, detail))
+            if total + self._best_rest[k] < floor:
+                return None
+        found.sort()
+        scores = tuple(FeatureScore(self.features[k].name, level, w, detail) for k, level, w, detail in found)
+        return Match(self.probability(total), total, scores, self.version)
+
+    def weight_floor(self, threshold: float) -> float:
+        """The total weight below which the probability is below ``threshold`` (-inf for 0)."""
+        if threshold <= 0.0:
+            return -math.inf
+        if threshold >= 1.0:
+            return math.inf
+        return (math.log2(threshold / (1.0 - threshold)) - self.intercept) / self.slope
 
     def explain(self) -> str:
         """The model table: for every feature and level, m, u and the weight."""

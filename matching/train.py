@@ -110,8 +110,14 @@ def _smooth(counts: Counter[str] | dict[str, float], levels: list[str], alpha: f
 
 
 def em(patterns: Counter[Pattern], u: dict[str, dict[str, float]], table: dict[str, list[str]],
-       max_iter: int = 500, tol: float = 1e-9) -> tuple[dict[str, dict[str, float]], float, int]:
-    """Fellegi-Sunter EM for m and the prior over candidate-pair patterns, u fixed. Returns (m, prior, iters)."""
+       fix_u: bool = True, max_iter: int = 500,
+       tol: float = 1e-9) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], float, int]:
+    """Fellegi-Sunter EM over candidate-pair patterns. Returns (m, u, prior, iterations).
+
+    ``fix_u=True`` is Splink's way (u from random pairs, held fixed); ``fix_u=False`` re-estimates u over
+    the candidate pairs too (Winkler's EM), which suits candidate pairs whose non-matches look nothing like
+    random pairs (blocking on names makes non-matching candidates share names far more often).
+    """
     names = [f.name for f in FEATURES]
     m = {}
     for name in names:  # start from "better levels are likelier for matches": 2^-k, normalised
@@ -122,7 +128,8 @@ def em(patterns: Counter[Pattern], u: dict[str, dict[str, float]], table: dict[s
     total = sum(patterns.values())
     iteration = 0
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the count is returned
-        sums: list[dict[str, float]] = [dict.fromkeys(table[n], 0.0) for n in names]
+        m_sums: list[dict[str, float]] = [dict.fromkeys(table[n], 0.0) for n in names]
+        u_sums: list[dict[str, float]] = [dict.fromkeys(table[n], 0.0) for n in names]
         matched = 0.0
         for pattern, count in items:
             lm, lu = prior, 1.0 - prior
@@ -134,15 +141,33 @@ def em(patterns: Counter[Pattern], u: dict[str, dict[str, float]], table: dict[s
             matched += p * count
             for k, level in enumerate(pattern):
                 if level != MISSING:
-                    sums[k][level] += p * count
-        new_m = {n: _smooth(sums[k], table[n], magic.M_PSEUDO_COUNT) for k, n in enumerate(names)}
+                    m_sums[k][level] += p * count
+                    u_sums[k][level] += (1.0 - p) * count
+        new_m = {n: _smooth(m_sums[k], table[n], magic.M_PSEUDO_COUNT) for k, n in enumerate(names)}
+        new_u = u if fix_u else {n: _smooth(u_sums[k], table[n], magic.U_PSEUDO_COUNT) for k, n in enumerate(names)}
         new_prior = min(max(matched / total, 1e-6), 1 - 1e-6)
         delta = max(abs(new_prior - prior),
-                    max(abs(new_m[n][lv] - m[n][lv]) for n in names for lv in table[n]))
-        m, prior = new_m, new_prior
+                    max(abs(new_m[n][lv] - m[n][lv]) for n in names for lv in table[n]),
+                    max(abs(new_u[n][lv] - u[n][lv]) for n in names for lv in table[n]))
+        m, u, prior = new_m, new_u, new_prior
         if delta < tol:
             break
-    return m, prior, iteration
+    return m, u, prior, iteration
+
+
+def labelled_estimates(pairs: Iterable[tuple[Pattern, int]], table: dict[str, list[str]]
+                       ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], float]:
+    """m, u and the prior counted directly on labelled candidate pairs (label 1 = same person)."""
+    counts = [[Counter[str](), Counter[str]()] for _ in FEATURES]
+    n = [0, 0]
+    for pattern, y in pairs:
+        n[y] += 1
+        for k, level in enumerate(pattern):
+            if level != MISSING:
+                counts[k][y][level] += 1
+    m = {f.name: _smooth(counts[k][1], table[f.name], magic.M_PSEUDO_COUNT) for k, f in enumerate(FEATURES)}
+    u = {f.name: _smooth(counts[k][0], table[f.name], magic.U_PSEUDO_COUNT) for k, f in enumerate(FEATURES)}
+    return m, u, n[1] / max(1, n[0] + n[1])
 
 
 def fit_calibration(points: Sequence[tuple[float, int]], iterations: int = 100) -> tuple[float, float]:
@@ -197,47 +222,62 @@ def _rounded(x: float) -> float:
     return float(f"{x:.6g}")
 
 
-def train(datasets: Sequence[Dataset], seed: int = 20261128,
+METHODS = ("labelled", "labelled-random-u", "em", "em-fixed-u")
+
+
+def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labelled",
           progress: Callable[[str], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train on the training halves of ``datasets``; returns (weights JSON object, held-out report)."""
+    """Train on the training halves of ``datasets``; returns (weights JSON object, held-out report).
+
+    ``method``: "labelled" counts m and u on the labelled candidate pairs; "em" estimates them by EM
+    without labels (u started from random pairs); "em-fixed-u" keeps u from random pairs (Splink's way).
+    The calibration always uses the labels of the training halves.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}")
     say = progress or (lambda _msg: None)
     rng = random.Random(seed)
     table: dict[str, list[str]] = {f.name: list(f.levels) for f in FEATURES}
     splits = [split_by_person(ds, salt=f"{seed}:{ds.name}") for ds in datasets]
-    blocked: Counter[Pattern] = Counter()
+    labelled: list[tuple[Prepared, Prepared, Pattern, int]] = []
     random_patterns: list[Pattern] = []
-    labelled: list[tuple[Prepared, Prepared, int]] = []
     for train_ds, _ in splits:
-        left = [prepare(r) for r in train_ds.left]
-        right = [prepare(r) for r in train_ds.right] if train_ds.right is not None else None
+        left = [prepare(r, check_names=False) for r in train_ds.left]
+        right = [prepare(r, check_names=False) for r in train_ds.right] if train_ds.right is not None else None
+        other = right if right is not None else left
         truth = normalise_links(train_ds.links, dedup=right is None)
         pairs = 0
         for i, j in candidate_pairs(left, right):
-            a, b = left[i], (right if right is not None else left)[j]
-            pattern = levels(a, b)
-            blocked[pattern] += 1
-            labelled.append((a, b, int(Pair.of(a.id, b.id, right is None) in truth)))
+            a, b = left[i], other[j]
+            labelled.append((a, b, levels(a, b), int(Pair.of(a.id, b.id, right is None) in truth)))
             pairs += 1
         random_patterns.extend(random_pair_levels(left, right, magic.U_RANDOM_PAIRS, rng))
         say(f"{train_ds.name}: {len(left)} records, {pairs} candidate pairs")
-    for pattern in [*blocked, *random_patterns]:  # levels a comparator returned but did not declare
+    for pattern in [*(x[2] for x in labelled), *random_patterns]:  # levels returned but not declared
         for k, level in enumerate(pattern):
             if level != MISSING and level not in table[FEATURES[k].name]:
                 table[FEATURES[k].name].append(level)
-    u = estimate_u(random_patterns, table)
-    m, prior, iterations = em(blocked, u, table)
-    say(f"EM converged after {iterations} iterations, prior {prior:.4f}")
+    if method.startswith("labelled"):
+        m, u, prior = labelled_estimates(((x[2], x[3]) for x in labelled), table)
+        if method == "labelled-random-u":
+            u = estimate_u(random_patterns, table)
+    else:
+        blocked = Counter(x[2] for x in labelled)
+        m, u, prior, iterations = em(blocked, estimate_u(random_patterns, table), table,
+                                     fix_u=method == "em-fixed-u")
+        say(f"EM converged after {iterations} iterations, prior {prior:.4f}")
     params: dict[str, Any] = {
         "name": "fs",
+        "method": method,
         "seed": seed,
         "trained_on": [ds.name for ds, _ in splits],
-        "prior": _rounded(prior),
+        "prior": _rounded(min(max(prior, 1e-6), 1 - 1e-6)),
         "features": {name: {lv: {"m": _rounded(m[name][lv]), "u": _rounded(u[name][lv])} for lv in table[name]}
                      for name in table},
         "calibration": {"slope": 1.0, "intercept": 0.0},
     }
     raw = Model(params)
-    points = [(raw.score(a, b).weight, y) for a, b, y in labelled]
+    points = [(raw.score(a, b).weight, y) for a, b, _, y in labelled]
     slope, intercept = fit_calibration(points)
     params["calibration"] = {"slope": _rounded(slope), "intercept": _rounded(intercept)}
     say(f"calibration slope {slope:.3f} intercept {intercept:+.3f}")

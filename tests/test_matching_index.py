@@ -107,13 +107,15 @@ def test_oversized_blocks_are_skipped_but_compound_keys_keep_recall(monkeypatch:
 
 
 def test_online_query_scores_at_most_the_candidate_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(magic, "QUERY_MAX_CANDIDATES", 3)
+    monkeypatch.setattr(magic, "SMALL_BLOCK", 2)
     idx = CandidateIndex()
     for r in CROWD:
         idx.add(r)
     q = prepare(person("q", "sok", "dara", "1950-01-01"))
-    assert len(idx.candidates(q)) == 3
-    assert len(idx.candidates(q, cap_total=False)) > 3
+    capped = idx.candidates(q, budget=3)
+    everything = idx.candidates(q)
+    assert len(capped) == 3 and capped < everything
+    assert idx._by_id["c0"] in capped  # "sok dara" shares the most keys with the query
 
 
 def test_token_frequency_needs_enough_records(index: CandidateIndex, monkeypatch: pytest.MonkeyPatch) -> None:

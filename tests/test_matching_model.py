@@ -157,7 +157,7 @@ def test_em_recovers_known_parameters() -> None:
         probs = true_m if rng.random() < 0.3 else true_u
         patterns[tuple(rng.choices(table[f.name], [probs[f.name][lv] for lv in table[f.name]])[0]
                        for f in FEATURES)] += 1
-    m, prior, _ = train.em(patterns, true_u, table)
+    m, _, prior, _ = train.em(patterns, true_u, table)
     assert prior == pytest.approx(0.3, abs=0.02)
     for f in FEATURES:
         assert m[f.name][f.levels[0]] == pytest.approx(0.8, abs=0.03)
