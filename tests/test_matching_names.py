@@ -255,4 +255,4 @@ def test_hostile_many_word_thai_name_is_bounded() -> None:
     translit._thai_word_cached.cache_clear()
     key = name_key({"full": " ".join(words)})
     assert key is not None and len(key.tokens) <= 8
-    assert translit._thai_word_cached.cache_info().misses <= 16
+    assert translit._thai_word_cached.cache_info().misses <= 32   # not 200
