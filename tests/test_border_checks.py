@@ -107,6 +107,19 @@ async def test_withdrawn_record_raises_no_alert_and_a_replaced_one_is_screened_b
     assert await alerts_for(client, officers["liaison"], answer["id"]) == []
 
 
+async def test_same_birth_date_with_another_name_is_not_a_hit(client, officers):
+    """An innocent traveller who shares a birth date and sex with an offender must not be held."""
+    birth = random_birth()
+    await register(client, officers["registrar"], {"names": [{"family": unique_word("Tep"), "given": "Sokha"}],
+                                                   "birth_date": birth, "sex": "male", "nationalities": ["KH"]})
+    body = family_body()
+    body["companions"][0]["person"].update(names=[{"family": unique_word("Nhem"), "given": "Visal"}],
+                                           birth_date=birth, sex="male")
+    answer = await submit(client, officers["immigration"], body)
+    assert "companion_watchlist_hit" not in answer["flags"]
+    assert await alerts_for(client, officers["liaison"], answer["id"]) == []
+
+
 async def test_hand_over_persons_and_the_child_are_screened_too(client, officers):
     family, given = unique_word("Prak"), unique_word("Sam")
     birth = random_birth()
