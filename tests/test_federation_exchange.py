@@ -177,3 +177,53 @@ async def test_the_background_loops_push_pull_and_refresh_keys_by_themselves(nod
                 await task
     trusted = await kh.owner.fetchval("SELECT key_set FROM partners WHERE country = 'TH'")
     assert trusted["version"] >= 1  # the pull loop fetched and accepted TH's signed key set
+
+
+async def test_an_unacknowledged_correction_shows_as_overdue_until_acknowledged(nodes):
+    kh = nodes["KH"]
+    rid = await register(kh, record_body("Late", "Ack", passport="N1000077"))
+    await drain(kh, "TH")
+    await drain(kh, "VN")
+    resp = await kh.client.put(f"/api/v1/records/{rid}", json=record_body("Late", "Acked", passport="N1000077"),
+                               headers={**kh.headers("registrar", None), "If-Match": '"1"'})
+    assert resp.status == 200
+    await drain(kh, "TH")
+    await kh.owner.execute("UPDATE outbox SET created_at = now() - interval '2 days' WHERE person_id = $1 "
+                           "AND partner = 'VN' AND version = 2", uuid.UUID(rid))
+
+    async def overdue():
+        listing = await kh.client.get("/api/v1/partners", headers=kh.headers("liaison", None))
+        return {p["country"]: [(o["record_id"], o["version"]) for o in p["overdue_acks"]]
+                for p in (await listing.json())["partners"]}
+
+    late = await overdue()
+    assert (rid, 2) in late["VN"] and (rid, 2) not in late["TH"]
+    await drain(kh, "VN")
+    assert (rid, 2) not in (await overdue())["VN"]
+
+
+async def test_a_record_without_review_date_or_convictions_travels(nodes):
+    kh, th = nodes["KH"], nodes["TH"]
+    body = record_body("No", "Review", passport="N1000078")
+    del body["review_date"]
+    body["convictions"] = []
+    rid = await register(kh, body)
+    await drain(kh, "TH")
+    got = await th.owner.fetchval("SELECT body FROM partner_record_versions WHERE record_id = $1", rid)
+    assert got["review_date"] is None and got["convictions"] == []
+
+
+async def test_a_stored_message_the_schema_refuses_is_rejected_visibly_and_does_not_block(nodes):
+    kh, th = nodes["KH"], nodes["TH"]
+    broken = await register(kh, record_body("Broken", "Body", passport="N1000079"))
+    fine = await register(kh, record_body("Fine", "Body", passport="N1000080"))
+    await kh.owner.execute("UPDATE outbox SET body = body - 'person' WHERE person_id = $1 AND partner = 'TH'",
+                           uuid.UUID(broken))  # as if the schema had tightened since it was queued
+    await drain(kh, "TH")
+    assert await _head(th, "KH", fine) is not None and await _head(th, "KH", broken) is None
+    row = await kh.owner.fetchrow("SELECT status, last_error FROM outbox WHERE person_id = $1 AND partner = 'TH'",
+                                  uuid.UUID(broken))
+    assert row["status"] == "rejected" and row["last_error"].startswith("local: schema_error")
+    listing = await kh.client.get("/api/v1/partners", headers=kh.headers("admin", None))
+    th_status = next(p for p in (await listing.json())["partners"] if p["country"] == "TH")
+    assert th_status["rejected"] >= 1 and th_status["last_error"].startswith("rejected: local: schema_error")

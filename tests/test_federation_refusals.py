@@ -15,8 +15,11 @@ from nacl.signing import SigningKey
 from exchange.federation import partners
 from exchange.federation.feed import pull_once
 from exchange.federation.transport import Answer
-from protocols.envelope import open_envelope, seal
+from protocols.canonical import canonical_bytes
+from protocols.encoding import b64u_encode, format_time
+from protocols.envelope import open_envelope, seal, signing_bytes
 from protocols.fixtures import sample_bodies
+from protocols.sealing import seal as seal_box
 
 from .test_federation_support import fed_nodes, now, record_body, register  # noqa: F401 (the session fixture)
 
@@ -221,3 +224,61 @@ async def test_the_signed_key_set_is_published(nodes):
     data = await resp.read()
     shown = th.fed.node().show(now())
     assert shown["signing_key"] in data.decode() and json.loads(data)["type"] == "key_set"
+
+
+def hand_signed_page(src, dst, items):
+    """A feed page signed by ``src`` without ``seal`` (which refuses to emit a bad item), as a faulty partner."""
+    at = now()
+    signer = src.fed.node().signer(at)
+    body = {"sender": src.country, "recipient": dst.country, "items": items, "next_cursor": None,
+            "expires": format_time(at + dt.timedelta(minutes=5))}
+    env = {"v": 1, "id": str(uuid.uuid4()), "type": "feed_page", "from": src.country, "to": dst.country,
+           "created": format_time(at), "expires": format_time(at + dt.timedelta(minutes=5)), "kid": signer.kid,
+           "ciphertext": b64u_encode(seal_box(dst.fed.node().key_set().box_key(at), canonical_bytes(body)))}
+    env["sig"] = b64u_encode(signer.signing_key.sign(signing_bytes(env)).signature)
+    return canonical_bytes(env)
+
+
+class ScriptedFeed:
+    """Answers feed requests with the given pages in turn and keeps the requests."""
+
+    def __init__(self, pages) -> None:
+        self.pages, self.requests = list(pages), []
+
+    async def post(self, url: str, data: bytes) -> Answer:
+        self.requests.append(data)
+        return Answer(200, self.pages.pop(0))
+
+    async def get(self, url: str) -> Answer:
+        return Answer(404, b"")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_bad_item_in_a_feed_page_is_skipped_and_reported_not_blocking(nodes):
+    kh, vn = nodes["KH"], nodes["VN"]
+    saved = await vn.owner.fetchrow("SELECT last_seq, last_page_id FROM pull_state WHERE partner = 'KH'")
+    last = saved["last_seq"]
+    good = {**upsert("KH", "VN"), "record_id": f"KH-GOOD-{uuid.uuid4().hex[:8]}"}
+    bad = {"record_id": "KH-BAD-000001", "version": 1}
+    script = ScriptedFeed([
+        hand_signed_page(kh, vn, [{"seq": last + 1, "type": "record_upsert", "body": good},
+                                  {"seq": last + 2, "type": "record_upsert", "body": bad}]),
+        hand_signed_page(kh, vn, [])])
+    real, vn.fed.transport = vn.fed.transport, script
+    try:
+        result = await pull_once(vn.fed, vn.pool, "KH", max_pages=1)
+        assert (result.error, result.applied, result.refused) == (None, 1, 1)
+        assert await vn.owner.fetchval("SELECT count(*) FROM partner_records WHERE record_id = 'KH-BAD-000001'") == 0
+        assert await vn.owner.fetchval("SELECT last_seq FROM pull_state WHERE partner = 'KH'") == last + 2
+        await pull_once(vn.fed, vn.pool, "KH", max_pages=1)
+        keyring = partners.PartnerKeyring([await partners.get(kh.owner, "VN")])
+        request = open_envelope(script.requests[-1], me="KH", keyring=keyring,
+                                my_box_key=kh.fed.node().box_secrets(), now=now())
+        assert request.body["accepted"] == [f"seq:{last + 2}"]
+        assert [r["id"] for r in request.body["rejected"]] == ["KH-BAD-000001"]
+    finally:
+        vn.fed.transport = real
+        await vn.owner.execute("UPDATE pull_state SET last_seq = $1, last_page_id = $2 WHERE partner = 'KH'",
+                               saved["last_seq"], saved["last_page_id"])

@@ -11,8 +11,8 @@ creates, replaces or withdraws a record. For each partner it decides, from the a
 
 Record messages get the partner's next feed sequence number (``feed_counters``: the row lock held until the
 commit makes sequence numbers commit in order), so the same row is both pushed (send loop) and served by
-the pull feed. A body the protocol cannot carry (for example a record without convictions or review date) is
-written as ``rejected`` with the schema field, visible in the partner status, never dropped silently.
+the pull feed. A body the protocol's schema refuses is written as ``rejected`` with the schema field, visible
+in the partner status, never dropped silently (the sender and the feed check again before sealing).
 """
 
 from __future__ import annotations
