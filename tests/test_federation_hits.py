@@ -75,13 +75,19 @@ async def test_hit_no_hit_and_an_approved_record_request_end_to_end(nodes):
     assert approval["detail"]["recipient"] == "TH" and approval["detail"]["legal_basis"] == "Bilateral agreement art. 5"
 
 
-async def test_a_partner_with_no_agreement_gets_no_hit(nodes):
+async def test_a_partner_with_no_agreement_is_refused_queries(nodes):
     kh, vn = nodes["KH"], nodes["VN"]
     body = record_body("Tep", "Rachana", birth="1977-11-11", passport="N3000002", sharing=[])
     await register(kh, body)
     await kh.owner.execute("UPDATE partners SET receives = 'none' WHERE country = 'VN'")
     try:
-        assert (await _query(vn, {**body["person"], "id": "VN-Q-1"}))["result"] == "no_hit"
+        resp = await vn.client.post("/api/v1/partner-queries", json={
+            "country": "KH", "person": {**body["person"], "id": "VN-Q-1"}, "purpose": "border_screening"},
+            headers=vn.headers("liaison"))
+        assert resp.status == 502 and "403" in (await resp.json())["error"]["message"]
+        refused = await kh.owner.fetchval("SELECT count(*) FROM audit_log WHERE action = 'federation.refused' "
+                                          "AND detail->>'code' = 'not_permitted'")
+        assert refused == 1
     finally:
         await kh.owner.execute("UPDATE partners SET receives = 'full' WHERE country = 'VN'")
     assert (await _query(vn, {**body["person"], "id": "VN-Q-2"}))["result"] == "hit"

@@ -102,6 +102,8 @@ def _partner(settings: Settings, args: argparse.Namespace, now: dt.datetime, wit
 
     async def work(conn: asyncpg.Connection) -> int:
         if command == "add":
+            if args.country == settings.country:
+                raise partners.PartnerError("--country is this node's own country")
             async with conn.transaction():
                 found = await partners.add(conn, country=args.country, url=args.url, signing_key=args.signing_key,
                                            box_key=args.box_key, key_id=args.key_id, receives=args.receives,

@@ -18,13 +18,16 @@ import asyncpg
 from .. import audit
 from ..registry import shape, store
 from . import partners
-from .context import Federation
 
 HIT_THRESHOLD = 0.5       # probability from which a query is answered "hit"
 REVIEW_THRESHOLD = 0.5    # probability from which an arriving partner record is queued for review
 BANDS = ((0.9, "high"), (0.7, "medium"), (0.0, "low"))
 MAX_REGISTER = 200_000    # beyond this the index must become a maintained structure, not rebuilt on change
 SYSTEM = audit.Actor(username="federation", role="system", request_id="federation")
+
+
+class NotPermitted(Exception):
+    """The partner's agreement does not allow this request (answered 403 ``not_permitted``)."""
 
 
 @dataclass
@@ -56,31 +59,28 @@ async def register_index(conn: asyncpg.Connection) -> Any:
     return cache.index
 
 
-async def answer(conn: asyncpg.Connection, fed: Federation, message: Any) -> tuple[dict[str, Any], list[str]]:
+async def answer(conn: asyncpg.Connection, message: Any) -> tuple[dict[str, Any], list[str]]:
     """The ``match_result`` body for a verified ``match_query``, and our record ids it concerns."""
     partner = await partners.get(conn, message.sender)
     assert partner is not None
     query_id = message.body["query_id"]
     if partner.receives == "none":
-        result: dict[str, Any] = {"query_id": query_id, "result": "no_hit"}
-        record_ids: list[str] = []
-        outcome = "not_permitted"
+        raise NotPermitted("the agreement with this node does not allow queries")
+    index = await register_index(conn)
+    found = index.query({**message.body["person"], "id": f"query:{message.id}"}, limit=1, threshold=HIT_THRESHOLD)
+    result: dict[str, Any]
+    record_ids: list[str]
+    if not found:
+        result, record_ids, outcome = {"query_id": query_id, "result": "no_hit"}, [], "no_hit"
     else:
-        index = await register_index(conn)
-        found = index.query({**message.body["person"], "id": f"query:{message.id}"}, limit=1,
-                            threshold=HIT_THRESHOLD)
-        if not found:
-            result, record_ids, outcome = {"query_id": query_id, "result": "no_hit"}, [], "no_hit"
-        else:
-            best = found[0]
-            reference = "ref-" + secrets.token_hex(12)
-            band = band_of(best.probability)
-            await conn.execute(
-                """INSERT INTO match_answers (reference, partner, message_id, query_id, person_id, band)
-                   VALUES ($1, $2, $3, $4, $5, $6)""", reference, partner.country, message.id, query_id,
-                best.id, band)
-            result = {"query_id": query_id, "result": "hit", "reference": reference, "band": band}
-            record_ids, outcome = [best.id], "hit"
+        best = found[0]
+        reference = "ref-" + secrets.token_hex(12)
+        band = band_of(best.probability)
+        await conn.execute(
+            """INSERT INTO match_answers (reference, partner, message_id, query_id, person_id, band)
+               VALUES ($1, $2, $3, $4, $5, $6)""", reference, partner.country, message.id, query_id, best.id, band)
+        result = {"query_id": query_id, "result": "hit", "reference": reference, "band": band}
+        record_ids, outcome = [best.id], "hit"
     await audit.write(conn, SYSTEM, audit.Entry("federation.disclosure", outcome, record_ids, {
         "recipient": partner.country, "message_id": message.id, "kind": "hit_no_hit",
         "purpose": message.body["purpose"], "legal_basis": partner.legal_basis}))

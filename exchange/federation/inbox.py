@@ -33,7 +33,16 @@ from ..policy import policy
 from . import hits, partners
 from .context import Federation
 from .receive import Provenance, apply_record
-from .wire import answer_errors, federation, partner_actor, read_envelope, refuse_officer_token, signature_of, verify
+from .wire import (
+    Refused,
+    answer_errors,
+    federation,
+    partner_actor,
+    read_envelope,
+    refuse_officer_token,
+    signature_of,
+    verify,
+)
 
 ACCEPTED_TYPES = ("record_upsert", "record_withdrawal", "match_query", "record_request", "match_result",
                   "travel_notice")
@@ -91,7 +100,10 @@ async def _dispatch(conn: asyncpg.Connection, fed: Federation, request: web.Requ
         accepted.append(body["record_id"])
         record_ids.append(f"{message.sender}:{body['record_id']}")
     elif message.type == "match_query":
-        result, ours = await hits.answer(conn, fed, message)
+        try:
+            result, ours = await hits.answer(conn, message)
+        except hits.NotPermitted as exc:
+            raise Refused(403, "not_permitted", str(exc)) from None
         return {"type": "match_result", "body": result, "record_ids": ours}
     elif message.type == "record_request":
         code = await hits.request(conn, message)
