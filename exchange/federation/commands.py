@@ -113,10 +113,11 @@ def _partner(settings: Settings, args: argparse.Namespace, now: dt.datetime, wit
             print(json.dumps({"country": found.country, "receives": found.receives, "url": found.url}))
             return 0
         if command == "list":
-            rows = [{"country": p.country, "url": p.url, "receives": p.receives, "categories": p.categories,
-                     "active": p.active, "key_ids": [e.kid for e in p.key_set.entries()],
-                     "key_set_version": p.key_set.version} for p in await partners.all_partners(conn,
-                                                                                           active_only=False)]
+            rows: list[dict[str, Any]] = [
+                {"country": p.country, "url": p.url, "receives": p.receives, "categories": p.categories,
+                 "active": p.active, "key_ids": [e.kid for e in p.key_set.entries()],
+                 "key_set_version": p.key_set.version}
+                for p in await partners.all_partners(conn, active_only=False)]
             if args.json:
                 print(json.dumps(rows))
             else:

@@ -37,8 +37,12 @@ from .transport import TransportError
 
 
 class PartnerUnavailable(ApiError):
+    """The partner could not be reached, refused, or answered something that did not verify (502)."""
+
     status = 502
-    default_code = "partner_unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="partner_unavailable")
 
 
 async def _ask(fed: Federation, partner: partner_registry.Partner, kind: str, body: dict[str, Any]) -> Any:
