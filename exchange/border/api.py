@@ -84,9 +84,10 @@ async def submit_check(request: web.Request) -> web.Response:
         hits = await still_active(conn, hits)
         flags = rule_flags(check) | watchlist_flags(hits)
         advice = recommend(flags)
-        answer = {"id": str(check_id), "flags": ordered(flags), "recommendation": advice.as_dict()}
+        flag_list = ordered(flags)
+        answer = {"id": str(check_id), "flags": flag_list, "recommendation": advice.as_dict()}
         if not await store.insert_check(conn, check_id=check_id, border_point=post, officer_id=who.user_id,
-                                        check=check, flags=answer["flags"], action=advice.action, answer=answer,
+                                        check=check, flags=flag_list, action=advice.action, answer=answer,
                                         key=key, digest=digest):
             found = await store.find_by_key(conn, post, key or "")
             if found is None:  # pragma: no cover - the conflicting row committed before ON CONFLICT saw it
@@ -96,7 +97,7 @@ async def submit_check(request: web.Request) -> web.Response:
         who_acts = actor(request)
         await audit.write(conn, who_acts, audit.Entry(
             "border.check", record_ids=[str(check_id)],
-            detail={"flags": answer["flags"], "action": advice.action, "alerts": len(alert_ids),
+            detail={"flags": flag_list, "action": advice.action, "alerts": len(alert_ids),
                     "direction": check.direction, "situation": check.situation}))
         for alert_id, hit in zip(alert_ids, hits, strict=True):
             await audit.write(conn, who_acts, audit.Entry(
