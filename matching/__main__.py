@@ -103,6 +103,7 @@ def cmd_link(args: argparse.Namespace, out: TextIO) -> int:
 
     left = read_records(args.left)
     right = None if _same_file(args.left, args.right) else read_records(args.right)
+    warn(f"link: preparing {len(left) + len(right or [])} records")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["left_id", "right_id", "probability"])
     for row in link(left, right, threshold=args.threshold, progress=progress_printer("link")):
@@ -128,6 +129,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     left = read_records(args.left)
     right = None if _same_file(args.left, args.right) else read_records(args.right)
     links = read_links(args.links)
+    warn(f"evaluate: preparing {len(left) + len(right or [])} records")
     started = time.monotonic()
     result = evaluate(left, right, links, progress=progress_printer("evaluate"))
     elapsed = time.monotonic() - started

@@ -70,7 +70,7 @@ def metrics(result: EvalResult, threshold: float) -> dict[str, float]:
             "f1": round(f1, 5), "predicted": len(predicted), "true_positives": tp}
 
 
-def reliability(result: EvalResult, bins: int = 10) -> list[dict[str, float]]:
+def reliability(result: EvalResult, bins: int = 10) -> list[dict[str, Any]]:
     """Calibration check: per probability bin, the mean predicted probability vs the observed match rate."""
     sums = [[0, 0.0, 0] for _ in range(bins)]
     for pair, prob in result.scored.items():

@@ -121,8 +121,8 @@ class Match(NamedTuple):
     model_version: str
 
     def explain(self) -> str:
-        lines = [f"{f.name:<12} {f.level:<14} {f.weight:+7.2f}  {f.detail}" for f in self.features]
-        lines.append(f"{'total':<12} {'':<14} {self.weight:+7.2f}  probability {self.probability:.4f}")
+        lines = [f"{f.name:<12} {f.level:<17} {f.weight:+7.2f}  {f.detail}" for f in self.features]
+        lines.append(f"{'total':<12} {'':<17} {self.weight:+7.2f}  probability {self.probability:.4f}")
         lines.append(f"model {self.model_version}")
         return "\n".join(lines)
 

@@ -1,13 +1,14 @@
 """Reproducible training of the Fellegi-Sunter weights (``model_weights.json``).
 
-How the shipped weights are made (``python -m matching train``, see docs/matching.md):
+How the shipped weights are made (``python -m matching train``; commands and figures in docs/matching.md):
 
 1. Split every labelled data set by *person* (connected components of its links, hashed with a fixed
    salt) into a training half and a held-out half, so no person is both trained on and evaluated on.
-2. u: the level frequencies of each feature among random record pairs of the training halves (almost all
-   random pairs are non-matches), as Splink does.
-3. m and the prior: Fellegi-Sunter expectation-maximisation over the candidate pairs that blocking yields
-   on the training halves, u held fixed. EM never sees a label.
+2. Candidate pairs: blocking runs on the training halves exactly as it does in service.
+3. m, u and the prior, by one of ``METHODS``: "labelled" (shipped) counts them on the labelled candidate
+   pairs; "em" estimates them without labels by Fellegi-Sunter EM over the candidate pairs (u started
+   from random pairs); "em-fixed-u" is Splink's way (u from random pairs, held fixed, m and the prior by
+   EM); "labelled-random-u" takes m from the labels and u from random pairs.
 4. Calibration: a two-parameter logistic (slope, intercept on the total log2 weight) fitted on the labelled
    training candidate pairs, because the independence assumption makes raw weights over-confident.
 5. Report on the held-out halves: precision, recall, F1 and a reliability table (predicted vs observed).
@@ -86,7 +87,7 @@ def random_pair_levels(left: Sequence[Prepared], right: Sequence[Prepared] | Non
                        rng: random.Random) -> list[Pattern]:
     """Comparison patterns of ``n`` random pairs (distinct records for a deduplication set)."""
     other = right if right is not None else left
-    out = []
+    out: list[Pattern] = []
     while len(out) < n:
         i, j = rng.randrange(len(left)), rng.randrange(len(other))
         if right is None and i == j:
@@ -290,7 +291,7 @@ def heldout_report(model: Model, heldout: Sequence[Dataset]) -> dict[str, Any]:
 
     report: dict[str, Any] = {}
     for ds in heldout:
-        result = evaluate(ds.left, ds.right, ds.links, model=model, thresholds=(0.5,))
+        result = evaluate(ds.left, ds.right, ds.links, model=model, thresholds=(0.001, 0.5))
         report[ds.name] = {"records": len(ds.left), "links": len(ds.links), **metrics(result, 0.5),
                            "blocking_recall": result.blocking_recall,
                            "reliability": reliability(result)}
