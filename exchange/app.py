@@ -3,12 +3,13 @@ generator that starts it, yields, and stops it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
 from aiohttp import web
 
-from . import middleware
+from . import audit, middleware
 from .appkeys import POOL, SETTINGS, TOKEN_KEYS
 from .border.jobs import border_jobs
 from .config import Settings
@@ -38,9 +39,15 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
             applied = await migrate(tgt.owner_dsn)
             log.info("database ready", extra={"fields": {"migrations_applied": applied}})
             app[POOL] = await create_pool(tgt.app_dsn)
+            sealer = asyncio.create_task(audit.seal_loop(app[POOL]), name="audit-sealer")
             try:
                 yield
             finally:
+                sealer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sealer
+                async with app[POOL].acquire() as conn:  # seal what the last requests wrote
+                    await audit.seal(conn)
                 await app[POOL].close()
 
     app.cleanup_ctx.append(database)

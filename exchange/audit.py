@@ -1,22 +1,29 @@
 """The audit log: one row per read, write, search, disclosure or denial, written in the caller's transaction.
 
-Rows form a hash chain: ``hash = SHA-256(prev_hash || JCS(row))`` where JCS is the RFC 8785 canonical JSON
-of the row's fields. Appends take a transaction-scoped advisory lock so the chain is linear; the lock is held
-only from the audit insert to the commit, so callers write their audit row last. ``verify`` recomputes the
-chain and reports the first row that does not fit (a changed field, a removed or reordered row).
+Rows are chained for tamper evidence: ``hash = SHA-256(prev_hash || JCS(row))`` where JCS is the RFC 8785
+canonical JSON of the row's fields. The chain is built by ``seal`` after the writing transactions have ended
+(``audit_chain``, in the order rows are sealed), not inside them: a write only inserts its row and a marker in
+``audit_pending``, so audited requests never queue behind one another's commits. The service seals every
+second; ``verify`` seals first, then recomputes the whole chain and reports the first link that does not fit
+(a changed field, a removed or reordered row) and any row that is neither sealed nor pending.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 import rfc8785
 
+log = logging.getLogger(__name__)
+
 GENESIS = b"\x00" * 32
+SEAL_INTERVAL = 1.0
 _CHAIN_LOCK = 7_310_428_002
 
 
@@ -59,17 +66,15 @@ async def write(conn: asyncpg.Connection, actor: Actor, entry: Entry) -> int:
     """Append one audit row inside the caller's transaction; returns its id."""
     if not conn.is_in_transaction():
         raise RuntimeError("audit.write must run inside the transaction of the change it records")
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
-    prev = await conn.fetchval("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") or GENESIS
     at = dt.datetime.now(dt.UTC)
-    payload = _payload(at, actor, entry)
-    digest = chain_hash(prev, payload)
     return await conn.fetchval(
-        """INSERT INTO audit_log (at, request_id, user_id, username, role, border_point, purpose, case_ref,
-               action, outcome, record_ids, detail, prev_hash, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id""",
+        """WITH row AS (
+               INSERT INTO audit_log (at, request_id, user_id, username, role, border_point, purpose, case_ref,
+                                      action, outcome, record_ids, detail)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id)
+           INSERT INTO audit_pending (audit_id) SELECT id FROM row RETURNING audit_id""",
         at, actor.request_id, actor.user_id, actor.username, actor.role, actor.border_point, actor.purpose,
-        actor.case_ref, entry.action, entry.outcome, payload["record_ids"], entry.detail, prev, digest)
+        actor.case_ref, entry.action, entry.outcome, list(entry.record_ids), entry.detail)
 
 
 async def write_alone(pool: asyncpg.Pool, actor: Actor, entry: Entry) -> None:
@@ -78,31 +83,93 @@ async def write_alone(pool: asyncpg.Pool, actor: Actor, entry: Entry) -> None:
         await write(conn, actor, entry)
 
 
+def _row_payload(row: asyncpg.Record) -> dict[str, Any]:
+    actor = Actor(row["user_id"], row["username"], row["role"], row["border_point"], row["request_id"],
+                  row["purpose"], row["case_ref"])
+    return _payload(row["at"], actor, Entry(row["action"], row["outcome"], list(row["record_ids"]), row["detail"]))
+
+
+async def seal(conn: asyncpg.Connection, batch: int = 2000) -> int:
+    """Chain the pending rows whose transactions have ended; returns how many were sealed.
+
+    One sealer at a time (a transaction-scoped advisory lock; a second caller returns 0 at once). A row is taken
+    only when its writing transaction is older than every transaction still running, so it has committed (or
+    rolled back, and then it is not visible): no row can later appear behind the chain's end unsealed.
+    """
+    sealed = 0
+    while True:
+        async with conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _CHAIN_LOCK):
+                return sealed
+            rows = await conn.fetch(
+                """SELECT a.* FROM audit_pending p JOIN audit_log a ON a.id = p.audit_id
+                   WHERE a.xact < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY a.id LIMIT $1""", batch)
+            if not rows:
+                return sealed
+            last = await conn.fetchrow("SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1")
+            seq, prev = (last["seq"], bytes(last["hash"])) if last else (0, GENESIS)
+            links = []
+            for row in rows:
+                seq += 1
+                digest = chain_hash(prev, _row_payload(row))
+                links.append((seq, row["id"], prev, digest))
+                prev = digest
+            await conn.executemany(
+                "INSERT INTO audit_chain (seq, audit_id, prev_hash, hash) VALUES ($1, $2, $3, $4)", links)
+            await conn.execute("DELETE FROM audit_pending WHERE audit_id = ANY($1::bigint[])",
+                               [row["id"] for row in rows])
+            sealed += len(rows)
+
+
 @dataclass
 class VerifyResult:
     ok: bool
     rows: int
     first_bad_id: int | None = None
     reason: str | None = None
+    pending: int = 0
 
 
 async def verify(conn: asyncpg.Connection, batch: int = 5000) -> VerifyResult:
-    """Recompute the chain from the first row; stop at the first row that does not fit."""
+    """Seal what can be sealed, then recompute the chain from its start and look for unchained rows."""
+    await seal(conn)
     prev = GENESIS
-    last_id = 0
+    last_seq = 0
     count = 0
     while True:
-        rows = await conn.fetch("SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2", last_id, batch)
+        rows = await conn.fetch(
+            """SELECT c.seq, c.prev_hash, c.hash, a.* FROM audit_chain c LEFT JOIN audit_log a ON a.id = c.audit_id
+               WHERE c.seq > $1 ORDER BY c.seq LIMIT $2""", last_seq, batch)
         if not rows:
-            return VerifyResult(True, count)
+            break
         for row in rows:
-            actor = Actor(row["user_id"], row["username"], row["role"], row["border_point"], row["request_id"],
-                          row["purpose"], row["case_ref"])
-            entry = Entry(row["action"], row["outcome"], list(row["record_ids"]), row["detail"])
-            if bytes(row["prev_hash"]) != prev:
+            if row["seq"] != last_seq + 1 or bytes(row["prev_hash"]) != prev:
                 return VerifyResult(False, count, row["id"], "previous-hash link broken (row removed or reordered)")
-            if chain_hash(prev, _payload(row["at"], actor, entry)) != bytes(row["hash"]):
+            if row["id"] is None:
+                return VerifyResult(False, count, None, f"chain entry {row['seq']} has lost its audit row")
+            if chain_hash(prev, _row_payload(row)) != bytes(row["hash"]):
                 return VerifyResult(False, count, row["id"], "row content does not match its hash")
             prev = bytes(row["hash"])
-            last_id = row["id"]
+            last_seq = row["seq"]
             count += 1
+    orphan = await conn.fetchval(
+        """SELECT min(a.id) FROM audit_log a
+           WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.audit_id = a.id)
+             AND NOT EXISTS (SELECT 1 FROM audit_pending p WHERE p.audit_id = a.id)""")
+    if orphan is not None:
+        return VerifyResult(False, count, orphan, "row is neither sealed nor pending (its marker was removed)")
+    pending = await conn.fetchval("SELECT count(*) FROM audit_pending")
+    return VerifyResult(True, count, pending=pending)
+
+
+async def seal_loop(pool: asyncpg.Pool, every: float = SEAL_INTERVAL) -> None:
+    """The service's sealer: seals pending rows every ``every`` seconds until cancelled."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                await seal(conn)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be away for a while: keep trying, never give up
+            log.exception("audit sealing failed; retrying")
+        await asyncio.sleep(every)

@@ -23,12 +23,12 @@ async def list_audit(request: web.Request) -> web.Response:
     action = request.query.get("action")
     async with request.app[POOL].acquire() as conn, conn.transaction():
         rows = await conn.fetch(
-            """SELECT id, at, request_id, user_id, username, role, border_point, purpose, case_ref, action,
-                      outcome, record_ids, detail, encode(hash, 'hex') AS hash
-               FROM audit_log
-               WHERE id > $1 AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
+            """SELECT a.id, at, request_id, user_id, username, role, border_point, purpose, case_ref, action,
+                      outcome, record_ids, detail, encode(c.hash, 'hex') AS hash, c.seq AS chain_seq
+               FROM audit_log a LEFT JOIN audit_chain c ON c.audit_id = a.id
+               WHERE a.id > $1 AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
                  AND ($4::text IS NULL OR username = $4) AND ($5::text IS NULL OR action = $5)
-               ORDER BY id LIMIT $6""", after, since, until, username, action, limit)
+               ORDER BY a.id LIMIT $6""", after, since, until, username, action, limit)
         await audit.write(conn, actor(request), audit.Entry(
             "audit.read", detail={"filters": {k: v for k, v in request.query.items() if k != "after"},
                                   "rows": len(rows)}))

@@ -118,8 +118,8 @@ def _cmd_user_disable(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_audit_verify(settings: Settings) -> int:
     async def work(conn: asyncpg.Connection) -> int:
         result = await audit.verify(conn)
-        print(json.dumps({"ok": result.ok, "rows_verified": result.rows, "first_bad_id": result.first_bad_id,
-                          "reason": result.reason}))
+        print(json.dumps({"ok": result.ok, "rows_verified": result.rows, "rows_pending": result.pending,
+                          "first_bad_id": result.first_bad_id, "reason": result.reason}))
         return 0 if result.ok else 1
     return asyncio.run(_with_db(settings, work))
 

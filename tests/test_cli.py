@@ -66,7 +66,10 @@ def test_cli_beside_running_service(tmp_path):
         server = subprocess.Popen([*EXCHANGE, "serve", "--port", str(port)], env=_env(home), stdout=log,
                                   stderr=subprocess.STDOUT)
     try:
-        _wait_ready(port, time.monotonic() + 60)
+        try:
+            _wait_ready(port, time.monotonic() + 90)
+        except AssertionError:
+            raise AssertionError("service did not become ready: " + log_path.read_text()[-3000:]) from None
         pg_pid = _postmaster_pid(home)
         assert pg_pid is not None
         out = subprocess.run([*EXCHANGE, "user", "add", "--username", "poipet-officer", "--role", "immigration",

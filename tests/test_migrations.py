@@ -29,6 +29,10 @@ async def test_migrating_a_database_that_holds_data(pg_cluster):
             assert await installed_version(conn) == steps[-1].version
             assert await conn.fetchval("SELECT count(*) FROM users WHERE username = 'old-user'") == 1
             assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'old'") == 1
+            # the chain written before sealing moved (0007) into audit_chain with the same hash
+            assert await conn.fetchval(
+                "SELECT hash FROM audit_chain c JOIN audit_log a ON a.id = c.audit_id WHERE a.action = 'old'"
+            ) == b"\x01"
             # the new tables work with the old rows
             user_id = await conn.fetchval("SELECT id FROM users WHERE username = 'old-user'")
             await conn.execute("INSERT INTO persons (current_version) VALUES (1)")
