@@ -227,7 +227,8 @@ METHODS = ("labelled", "labelled-random-u", "em", "em-fixed-u")
 
 
 def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labelled",
-          progress: Callable[[str], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+          progress: Callable[[str], None] | None = None,
+          random_pairs: int = magic.U_RANDOM_PAIRS) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train on the training halves of ``datasets``; returns (weights JSON object, held-out report).
 
     ``method``: "labelled" counts m and u on the labelled candidate pairs; "em" estimates them by EM
@@ -252,7 +253,8 @@ def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labe
             a, b = left[i], other[j]
             labelled.append((a, b, levels(a, b), int(Pair.of(a.id, b.id, right is None) in truth)))
             pairs += 1
-        random_patterns.extend(random_pair_levels(left, right, magic.U_RANDOM_PAIRS, rng))
+        if method != "labelled":  # only the other methods take u from random pairs
+            random_patterns.extend(random_pair_levels(left, right, random_pairs, rng))
         say(f"{train_ds.name}: {len(left)} records, {pairs} candidate pairs")
     for pattern in [*(x[2] for x in labelled), *random_patterns]:  # levels returned but not declared
         for k, level in enumerate(pattern):
