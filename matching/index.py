@@ -7,8 +7,8 @@ A record is indexed under every blocking key it yields (``blocking_keys``):
     ds:<digits>        a document number's characters sorted (a transposition still meets)
     b:<y>:<lo>:<hi>    a full birth date with day and month sorted, so a day/month swap still meets
     a:<postcode>:<c>   a postcode with the initial of a name token
-    y:<token>:<year>   a name token with the birth year  } compound keys: they stay small when a token
-    p:<token>:<token>  two name tokens of one name       } alone is very common ("nguyen", "sok")
+    y:<token>:<year>   a token of the first name with the birth year  } compound keys: small even when a
+    p:<token>:<token>  two tokens of the first name                   } token alone is common ("nguyen")
 
 A query takes the union of the posting lists of its keys, skipping any list longer than ``BLOCK_CAP``
 (an over-full single key is covered by the compound keys, which need two things to agree). For online
@@ -52,7 +52,7 @@ def blocking_keys(p: Prepared) -> set[str]:
     for doc in p.documents:  # two neighbouring digits swapped still meet
         if len(doc.folded) >= magic.DOC_SORTED_MIN:
             keys.add("ds:" + "".join(sorted(doc.folded)))
-    tokens = sorted(p.name_tokens)[: magic.COMPOUND_MAX_TOKENS]
+    tokens = sorted(set(p.names[0].tokens))[: magic.COMPOUND_MAX_TOKENS] if p.names else []
     initials = {t[0] for t in tokens}
     for postcode in {a.postcode for a in p.addresses if a.postcode}:
         keys.update(f"a:{postcode}:{i}" for i in initials)
@@ -153,7 +153,12 @@ class CandidateIndex:
                 cur.remove(iid)
                 if len(cur) == 1:
                     self._postings[key] = cur[0]
-        self._token_counts.subtract(p.name_tokens)
+        for token in p.name_tokens:
+            left = self._token_counts[token] - 1
+            if left > 0:
+                self._token_counts[token] = left
+            else:
+                del self._token_counts[token]
         return True
 
     def get(self, record_id: str) -> Prepared | None:

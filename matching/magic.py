@@ -94,8 +94,8 @@ TF_MIN_RECORDS = 1000
 BLOCK_CAP = 2000
 # Document numbers at least this long are also filed under their sorted characters (transpositions).
 DOC_SORTED_MIN = 7
-# Name tokens (sorted) used for compound keys (token+birth year, token pairs) of one record.
-COMPOUND_MAX_TOKENS = 6
+# Tokens of a record's first name (sorted) used for compound keys (token+birth year, token pairs).
+COMPOUND_MAX_TOKENS = 4
 # Posting lists this short are always taken whole (document numbers, birth date, rare name pairs).
 SMALL_BLOCK = 10
 # From the longer lists, a query scores at most this many records (those sharing the most keys with it),

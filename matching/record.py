@@ -35,7 +35,11 @@ class Prepared:
     nationalities: frozenset[str] = frozenset()
     addresses: tuple[Address, ...] = ()
     problems: list[str] = field(default_factory=list)
-    name_tokens: frozenset[str] = frozenset()
+
+    @property
+    def name_tokens(self) -> frozenset[str]:
+        """The folded tokens of all names (computed on demand: a million records need not hold them)."""
+        return frozenset(t for key in self.names for t in key.tokens)
 
 
 def prepare(record: Any, check_names: bool = True) -> Prepared:
@@ -78,7 +82,6 @@ def _items(value: Any, what: str, out: Prepared) -> list[Any]:
 
 
 def _read_names(value: Any, out: Prepared, check: bool) -> None:
-    tokens: set[str] = set()
     names = _items(value, "names", out)
     if not names:
         out.problems.append("no names")
@@ -91,8 +94,6 @@ def _read_names(value: Any, out: Prepared, check: bool) -> None:
         out.problems.extend(f"names[{i}]{p}" for p in problems)
         if key is not None:
             out.names.append(key)
-            tokens.update(key.tokens)
-    out.name_tokens = frozenset(tokens)
 
 
 _NAME_PARTS = ("full", "family", "given", "script", "kind")

@@ -19,9 +19,7 @@ from matching.__main__ import read_links, read_records
 from matching.evaluate import EvalResult, evaluate, metrics
 
 ROOT = Path(__file__).resolve().parent.parent
-FEBRL = Path("/work/shared/data/febrl3")
-if not FEBRL.exists():  # CI lays shared/ beside the clone
-    FEBRL = ROOT.parent / "shared" / "data" / "febrl3"
+FEBRL = ROOT.parent / "shared" / "data" / "febrl3"  # shared/ lies beside the clone, here and in CI
 
 
 @pytest.mark.skipif(not (FEBRL / "records.jsonl").exists(), reason="shared febrl3 data not present")

@@ -15,7 +15,7 @@ from matching.model import FEATURES, Model, default_model, weight_of
 from matching.record import prepare
 from matching.types import MISSING
 
-FEBRL = Path("/work/shared/data/febrl3")
+FEBRL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "febrl3"  # shared/ beside the clone
 
 BASE = {"id": "a1", "names": [{"family": "Sok", "given": "Dara", "full": "Sok Dara", "script": "Latn"}],
         "sex": "male", "birth_date": "1979-04-12", "nationalities": ["KH"],
