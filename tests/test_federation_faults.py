@@ -25,8 +25,8 @@ from exchange.federation.transport import Answer, HttpTransport, TransportError
 
 from .test_federation_support import fed_nodes, record_body, register  # noqa: F401 (the session fixture)
 
-RECORDS = 100
-CORRECTED = 20
+RECORDS = 60
+CORRECTED = 15
 DEADLINE = 60.0
 
 
@@ -136,8 +136,9 @@ class DyingTransport(HttpTransport):
 
     async def post(self, url: str, data: bytes) -> Answer:
         self.posts += 1
+        dies = self.posts == self.die_at
         answer = await super().post(url, data)
-        if self.posts == self.die_at:
+        if dies:
             raise RuntimeError("process killed")
         return answer
 
@@ -171,7 +172,7 @@ async def _until_drained_direct(kh, country: str) -> None:
 async def test_two_sender_processes_on_one_database_send_nothing_twice(nodes):
     kh, vn = nodes["KH"], nodes["VN"]
     await _until_drained_direct(kh, "VN")
-    ids = await _make_records(kh, 80, 10, "T")
+    ids = await _make_records(kh, 50, 10, "T")
     seen: list[bytes] = []
     second_pool = await create_pool(kh.target.app_dsn)
     feds = [Federation(kh.settings, transport=CountingTransport(seen)) for _ in range(2)]

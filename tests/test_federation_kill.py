@@ -34,7 +34,7 @@ from protocols.fixtures import sample_bodies
 from .conftest import fresh_database
 
 # records (the first CORRECTED of them with versions 1..3); EXCHANGE_TEST_KILL_RECORDS=10000 runs the full-size case
-RECORDS = int(os.environ.get("EXCHANGE_TEST_KILL_RECORDS", "200"))
+RECORDS = int(os.environ.get("EXCHANGE_TEST_KILL_RECORDS", "150"))
 CORRECTED = max(1, RECORDS // 5)
 DEADLINE = 120.0 + RECORDS / 20
 

@@ -194,7 +194,12 @@ async def deliver_all(fed: Federation, partner: partner_registry.Partner,
                 stop.set()
                 return
 
-    await asyncio.gather(*(lane(q) for q in lanes.values()))
+    try:
+        async with asyncio.TaskGroup() as group:  # a crash or cancellation of one lane stops them all
+            for queue in lanes.values():
+                group.create_task(lane(queue))
+    except BaseExceptionGroup as failed:  # an unexpected error: the batch's transaction rolls back
+        raise failed.exceptions[0] from None
     return outcomes
 
 
