@@ -100,7 +100,7 @@ COMPOUND_MAX_TOKENS = 4
 SMALL_BLOCK = 10
 # From the longer lists, a query scores at most this many records (those sharing the most keys with it),
 # and a batch link at most this many per left record.
-QUERY_MAX_CANDIDATES = 100
+QUERY_MAX_CANDIDATES = 50
 LINK_MAX_CANDIDATES = 20
 # Default probability from which an online query reports a candidate.
 QUERY_THRESHOLD = 0.1
