@@ -152,3 +152,17 @@ async def test_an_arriving_partner_record_is_matched_against_the_register_for_re
     await drain(kh, "TH")
     status = await th.owner.fetchval("SELECT status FROM partner_match_candidates WHERE record_id = $1", rid)
     assert status == "withdrawn"  # a withdrawal takes the partner record out of review at once
+
+
+async def test_a_travel_notice_is_kept_for_the_liaison_officers(nodes):
+    kh, th = nodes["KH"], nodes["TH"]
+    body = sample_bodies("KH", "TH")["travel_notice"]
+    at = now()
+    signer = kh.fed.node().signer(at)
+    data = seal("travel_notice", body, sender="KH", recipient="TH", signing_key=signer.signing_key, kid=signer.kid,
+                recipient_box_key=th.fed.node().key_set().box_key(at), now=at)
+    resp = await th.client.post("/federation/v1/inbox", data=data, headers={"Content-Type": "application/json"})
+    assert resp.status == 200
+    kept = await th.owner.fetchrow("SELECT sender, type, body FROM partner_messages WHERE type = 'travel_notice' "
+                                   "ORDER BY received_at DESC LIMIT 1")
+    assert (kept["sender"], kept["body"]) == ("KH", body)
