@@ -24,6 +24,7 @@ from ..appkeys import POOL
 from . import partners
 from .context import FEDERATION, Federation, NodeKeysMissing
 from .feed import pull_once
+from .identity import IdentityError
 from .keys_api import refresh_partner_keys
 from .sender import send_batch
 from .transport import TransportError
@@ -38,7 +39,7 @@ async def send_loop(fed: Federation, app: web.Application, country: str) -> None
             result = await send_batch(fed, app[POOL], country)
             if result.more:
                 continue
-        except NodeKeysMissing:
+        except (NodeKeysMissing, IdentityError):
             pass
         except Exception:  # a lost database or a bug in one round must not end the loop
             log.exception("send round failed", extra={"fields": {"partner": country}})
@@ -59,7 +60,7 @@ async def pull_loop(fed: Federation, app: web.Application, country: str) -> None
         try:
             await refresh_keys(fed, app, country)
             await pull_once(fed, app[POOL], country)
-        except NodeKeysMissing:
+        except (NodeKeysMissing, IdentityError):
             pass
         except Exception:
             log.exception("pull round failed", extra={"fields": {"partner": country}})

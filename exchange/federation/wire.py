@@ -21,6 +21,7 @@ from ..appkeys import POOL
 from ..middleware import request_id
 from . import partners
 from .context import FEDERATION, Federation, NodeKeysMissing
+from .identity import IdentityError
 
 PARTNER_ROLE = "partner"
 
@@ -93,8 +94,8 @@ async def answer_errors(request: web.Request, endpoint: str, work) -> web.Stream
     except Refused as exc:
         await _audit_refusal(request, endpoint, exc.code)
         return error_json(exc.status, exc.code, exc.message)
-    except NodeKeysMissing:
-        return error_json(503, "node_keys_missing", "this node has no federation keys yet")
+    except (NodeKeysMissing, IdentityError):
+        return error_json(503, "node_keys_missing", "this node has no valid federation key; see `exchange keys`")
 
 
 async def _audit_refusal(request: web.Request, endpoint: str, code: str) -> None:
