@@ -3,8 +3,8 @@ probability band. The details behind a hit go out only after a liaison officer a
 
 The query is scored with the matching library (``matching.index.CandidateIndex`` over the active versions of
 our register, with ``matching.model``'s calibrated probability). The index is rebuilt only when the register
-changed (its row count or last update moved). Both steps are audited as disclosures: recipient, message id,
-record ids, legal basis.
+changed (its row count or the sum of its current versions moved). Both steps are audited as disclosures:
+recipient, message id, record ids, legal basis.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ async def register_index(conn: asyncpg.Connection) -> Any:
     """A candidate index over the active current versions of our register (cached per database)."""
     from matching.index import CandidateIndex
 
-    row = await conn.fetchrow("SELECT current_database() AS db, count(*) AS n, max(updated_at) AS at FROM persons")
-    stamp = (row["n"], row["at"])
+    # Every committed change adds a person or raises a current_version, so (count, sum of versions) moves with
+    # each one whatever the order of commits (updated_at would miss a long transaction committing late).
+    row = await conn.fetchrow("SELECT current_database() AS db, count(*) AS n, "
+                              "coalesce(sum(current_version), 0) AS versions FROM persons")
+    stamp = (row["n"], row["versions"])
     cache = _CACHE.setdefault(row["db"], _Cache())
     if cache.index is None or cache.stamp != stamp:
         index = CandidateIndex()
