@@ -18,6 +18,7 @@ from .federation.context import FEDERATION, Federation
 from .federation.loops import federation_ctx
 from .keystore import TokenKeys
 from .migrate import migrate
+from .ratelimit import LIMITS, Limits
 from .routes import ROUTES
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
     )
     app[SETTINGS] = settings
     app[TOKEN_KEYS] = TokenKeys.load_or_create(settings.home)
+    app[LIMITS] = Limits.create(settings.search_rate, settings.login_rate)  # in-process buckets (ratelimit.py)
     app[FEDERATION] = Federation(settings)  # node keys, partner transport, clock (tests swap the last two)
 
     async def database(app: web.Application):

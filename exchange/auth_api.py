@@ -17,9 +17,10 @@ from . import audit
 from .appkeys import POOL, SETTINGS, TOKEN_KEYS
 from .auth import DUMMY_HASH, INVALID_CREDENTIALS, check_password, issue_token, totp_step
 from .body import invalid, read_json
-from .errors import ErrorCode, Unauthorized
+from .errors import ErrorCode, TooManyRequests, Unauthorized
 from .middleware import actor, principal, request_id
 from .policy import policy
+from .ratelimit import LIMITS
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 ALL_ROLES = ("admin", "registrar", "liaison", "immigration", "auditor")
@@ -37,6 +38,11 @@ async def login(request: web.Request) -> web.Response:
         raise invalid(err) from None
     app = request.app
     settings = app[SETTINGS]
+    wait = app[LIMITS].logins.take((username, request.remote))  # before any password hashing (ratelimit.py)
+    if wait:
+        await audit.write_alone(app[POOL], audit.Actor(username=username, request_id=request_id(request)),
+                                audit.Entry("auth.login", "rate_limited", detail={"reason": "rate_limited"}))
+        raise TooManyRequests("too many login attempts; wait and try again", headers={"Retry-After": str(wait)})
     now = dt.datetime.now(dt.UTC)
     async with app[POOL].acquire() as conn, conn.transaction():
         user = await conn.fetchrow("SELECT * FROM users WHERE username = $1 FOR UPDATE", username)

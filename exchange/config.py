@@ -16,6 +16,8 @@
 | EXCHANGE_PULL_INTERVAL_S       | 60             | how often each partner's feed is pulled                      |
 | EXCHANGE_BACKOFF_MAX_S         | 600            | cap of the per-partner retry backoff (starts at 1 s, x2)     |
 | EXCHANGE_ACK_OVERDUE_S         | 86400          | a correction/withdrawal unacknowledged this long is overdue  |
+| EXCHANGE_SEARCH_RATE           | 600            | reads of personal data per minute per officer (429 past it)  |
+| EXCHANGE_LOGIN_RATE            | 10             | login attempts per minute per username and client address    |
 
 Secrets (database URLs may hold passwords) are wrapped in :class:`Secret` so they never print.
 """
@@ -75,6 +77,8 @@ class Settings:
     pull_interval_s: int = 60
     backoff_max_s: int = 600
     ack_overdue_s: int = 86400
+    search_rate: int = 600
+    login_rate: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -102,6 +106,8 @@ class Settings:
             pull_interval_s=_int(env, "EXCHANGE_PULL_INTERVAL_S", 60, 1, 86400),
             backoff_max_s=_int(env, "EXCHANGE_BACKOFF_MAX_S", 600, 1, 86400),
             ack_overdue_s=_int(env, "EXCHANGE_ACK_OVERDUE_S", 86400, 60, 30 * 86400),
+            search_rate=_int(env, "EXCHANGE_SEARCH_RATE", 600, 1, 1_000_000),
+            login_rate=_int(env, "EXCHANGE_LOGIN_RATE", 10, 1, 1_000_000),
         )
 
 

@@ -22,8 +22,9 @@ from aiohttp import web
 from . import audit
 from .appkeys import CASE_REF, POOL, PRINCIPAL, PURPOSE, REQUEST_ID, SETTINGS, TOKEN_KEYS
 from .auth import Principal, decode_token, principal_for
-from .errors import ApiError, BadRequest, ErrorCode, Forbidden, Unauthorized, Unavailable
+from .errors import ApiError, BadRequest, ErrorCode, Forbidden, TooManyRequests, Unauthorized, Unavailable
 from .policy import PURPOSES, policy_of
+from .ratelimit import LIMITS
 
 log = logging.getLogger("exchange.http")
 _CASE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$")
@@ -112,6 +113,21 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
                               request_id(request))
 
 
+async def ratelimit_reads(request: web.Request, who: Principal) -> None:
+    """Per-officer token bucket on reads of personal data (429 + Retry-After), and the unusual-volume alert."""
+    limits = request.app[LIMITS]
+    if limits.usage.note(who.user_id):
+        log.warning("unusual read volume", extra={"fields": {"request_id": request_id(request),
+                                                             "user_id": who.user_id}})
+        await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
+            "security.alert", "alert", detail={"reason": "unusual_read_volume"}))
+    wait = limits.reads.take(who.user_id)
+    if wait:
+        await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
+            "access.rate_limited", "denied", detail={"route": request.match_info.route.resource.canonical}))
+        raise TooManyRequests("too many reads; slow down", headers={"Retry-After": str(wait)})
+
+
 @web.middleware
 async def access(request: web.Request, handler) -> web.StreamResponse:
     route = request.match_info.route
@@ -120,15 +136,21 @@ async def access(request: web.Request, handler) -> web.StreamResponse:
     rule = policy_of(route.handler)
     if rule is not None and rule.public:
         return await handler(request)
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or len(header) > 4096:
-        raise Unauthorized("a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     app = request.app
     settings = app[SETTINGS]
-    claims = decode_token(app[TOKEN_KEYS], settings, header[7:].strip())
     pool = app[POOL]
-    async with pool.acquire() as conn:
-        who = await principal_for(conn, settings, claims, dt.datetime.now(dt.UTC))
+    try:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or len(header) > 4096:
+            raise Unauthorized("a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        claims = decode_token(app[TOKEN_KEYS], settings, header[7:].strip())
+        async with pool.acquire() as conn:
+            who = await principal_for(conn, settings, claims, dt.datetime.now(dt.UTC))
+    except Unauthorized as refused:  # a security event: the reason code and route, never the token
+        await audit.write_alone(pool, actor(request), audit.Entry(
+            "auth.denied", "denied",
+            detail={"reason": refused.code, "route": route.resource.canonical, "method": request.method}))
+        raise
     request[PRINCIPAL] = who
     if rule is None or who.role not in rule.roles:
         await audit.write_alone(pool, actor(request), audit.Entry(
@@ -143,6 +165,7 @@ async def access(request: web.Request, handler) -> web.StreamResponse:
             raise BadRequest("X-Purpose must be one of: " + ", ".join(PURPOSES),
                              code=ErrorCode.INVALID_PURPOSE, field="X-Purpose")
         request[PURPOSE] = purpose
+        await ratelimit_reads(request, who)
         case_ref = request.headers.get("X-Case-Ref")
         if case_ref is not None:
             if not _CASE_REF.match(case_ref):
