@@ -166,3 +166,14 @@ async def test_a_travel_notice_is_kept_for_the_liaison_officers(nodes):
     kept = await th.owner.fetchrow("SELECT sender, type, body FROM partner_messages WHERE type = 'travel_notice' "
                                    "ORDER BY received_at DESC LIMIT 1")
     assert (kept["sender"], kept["body"]) == ("KH", body)
+
+
+async def test_a_withdrawn_record_is_no_longer_a_hit(nodes):
+    kh, th = nodes["KH"], nodes["TH"]
+    body = record_body("Chea", "Kosal", birth="1969-02-28", passport="N3000009", sharing=[])
+    rid = await register(kh, body)
+    assert (await _query(th, {**body["person"], "id": "TH-Q-9"}))["result"] == "hit"
+    resp = await kh.client.post(f"/api/v1/records/{rid}/withdraw", json={"reason": "acquittal_on_appeal"},
+                                headers=kh.headers("registrar", None))
+    assert resp.status == 200
+    assert (await _query(th, {**body["person"], "id": "TH-Q-10"}))["result"] == "no_hit"
