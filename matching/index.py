@@ -179,7 +179,7 @@ class CandidateIndex:
         those sharing the most keys with ``p``, ties going to the rarer keys. ``budget=None`` keeps all.
         """
         sure: set[int] = set()
-        larger: list[array] = []
+        larger: list[tuple[int, str, array]] = []
         for key in blocking_keys(p):
             cur = self._postings.get(key)
             if cur is None:
@@ -189,12 +189,12 @@ class CandidateIndex:
             elif len(cur) <= magic.SMALL_BLOCK:
                 sure.update(cur)
             elif len(cur) <= magic.BLOCK_CAP:
-                larger.append(cur)
+                larger.append((len(cur), key, cur))
         if not larger:
             return sure
-        larger.sort(key=len)
+        larger.sort(key=lambda x: x[:2])  # rarest first; by key on ties, so runs are reproducible
         counts: Counter[int] = Counter()
-        for posting in larger:
+        for _, _, posting in larger:
             counts.update(posting)
         if budget is None or len(counts) <= budget:
             return sure | counts.keys()
