@@ -61,7 +61,7 @@ async def inbox(request: web.Request) -> web.StreamResponse:
             stored = await _claim(conn, message, data)
             replay = stored is not None
             if stored is None:
-                stored = await _dispatch(conn, fed, request, message, data)
+                stored = await _dispatch(conn, message, data)
                 await conn.execute("UPDATE inbox SET receipt = $2 WHERE message_id = $1", message.id, stored)
             await audit.write(conn, partner_actor(request, message.sender), audit.Entry(
                 "federation.receive", "replayed" if replay else "ok", record_ids=stored.get("record_ids", []),
@@ -87,8 +87,7 @@ async def _claim(conn: asyncpg.Connection, message: VerifiedMessage, data: bytes
     return row["receipt"]
 
 
-async def _dispatch(conn: asyncpg.Connection, fed: Federation, request: web.Request, message: VerifiedMessage,
-                    data: bytes) -> dict[str, Any]:
+async def _dispatch(conn: asyncpg.Connection, message: VerifiedMessage, data: bytes) -> dict[str, Any]:
     """Do what the message asks; return the stored answer ``{"type", "body", "record_ids"}``."""
     body = message.body
     accepted: list[str] = []
@@ -107,8 +106,10 @@ async def _dispatch(conn: asyncpg.Connection, fed: Federation, request: web.Requ
         return {"type": "match_result", "body": result, "record_ids": ours}
     elif message.type == "record_request":
         code = await hits.request(conn, message)
-        (accepted.append(body["reference"]) if code is None
-         else rejected.append({"id": body["reference"], "code": code}))
+        if code is None:
+            accepted.append(body["reference"])
+        else:
+            rejected.append({"id": body["reference"], "code": code})
     else:
         await conn.execute("INSERT INTO partner_messages (message_id, sender, type, body) VALUES ($1, $2, $3, $4)",
                            message.id, message.sender, message.type, body)
