@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from matching import magic, model, train
 from matching.model import FEATURES, Model, default_model, weight_of
@@ -199,3 +201,27 @@ def test_training_is_reproducible() -> None:
         assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
         assert 0 < first["prior"] < 1 and first["calibration"]["slope"] > 0
         assert report["febrl3-part-heldout"]["f1"] > 0.9, report
+
+
+# --- never raises on arbitrary partner data ----------------------------------------------------------------
+
+_leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12)
+_json = st.recursive(_leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=3), max_leaves=8)
+_field_values = {
+    "id": _json, "names": st.lists(st.dictionaries(st.sampled_from(["full", "family", "given", "script", "kind"]),
+                                                   _leaf | st.text(), max_size=4), max_size=3) | _json,
+    "birth_date": _json | st.text(alphabet="0123456789-/. ", max_size=12), "sex": _json,
+    "nationalities": _json, "documents": st.lists(st.dictionaries(
+        st.sampled_from(["kind", "number", "country", "mrz"]), _leaf, max_size=4), max_size=2) | _json,
+    "addresses": _json,
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({}, optional=_field_values), st.fixed_dictionaries({}, optional=_field_values))
+def test_prepare_and_score_never_raise_on_messy_records(a: dict, b: dict) -> None:
+    pa, pb = prepare(a), prepare(b)
+    m = model.score(pa, pb)
+    assert 0.0 <= m.probability <= 1.0
+    assert len(m.features) == len(FEATURES)
