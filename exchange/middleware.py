@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -38,8 +39,13 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
 
-_DB_DOWN = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError,
-            asyncpg.exceptions.InterfaceError, ConnectionError, OSError, TimeoutError)
+# The database went away (or is shutting down / starting): 503, and the pool reconnects on the next acquire.
+_DB_DOWN = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.OperatorInterventionError,
+            asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.InterfaceError, ConnectionError, OSError,
+            TimeoutError)
+# A transaction lost a race it can safely run again (it rolled back): the handler is retried, never surfaced.
+_RETRYABLE = (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
+RETRIES = 3
 
 
 def request_id(request: web.Request) -> str:
@@ -89,10 +95,25 @@ def error_response(err: ApiError, rid: str) -> web.Response:
     return response
 
 
+async def _retrying(request: web.Request, handler) -> web.StreamResponse:
+    """Run the handler; on a serialization failure or deadlock (its transaction rolled back) run it again, up to
+    ``RETRIES`` times. The body is cached by aiohttp after the first read, so the retry sees the same request."""
+    for attempt in range(RETRIES):
+        try:
+            return await handler(request)
+        except _RETRYABLE:
+            log.info("transaction retried", extra={"fields": {"request_id": request_id(request), "try": attempt + 1}})
+            await asyncio.sleep(0.01 * (attempt + 1))
+    try:
+        return await handler(request)
+    except _RETRYABLE:
+        raise Unavailable("the database is busy; try again", headers={"Retry-After": "1"}) from None
+
+
 @web.middleware
 async def errors(request: web.Request, handler) -> web.StreamResponse:
     try:
-        return await handler(request)
+        return await _retrying(request, handler)
     except ApiError as err:
         return error_response(err, request_id(request))
     except web.HTTPException as exc:
