@@ -41,7 +41,7 @@ def read_records(path: str) -> list[dict[str, Any]]:
                     continue
                 try:
                     value = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                     warn(f"{path}: line {number}: not JSON, skipped")
                     continue
                 if not isinstance(value, dict):
@@ -59,7 +59,7 @@ def read_record(path: str) -> dict[str, Any]:
             value = json.load(fh)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InputError(f"{path}: not JSON") from None
     if not isinstance(value, dict):
         raise InputError(f"{path}: not a JSON object")

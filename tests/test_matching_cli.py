@@ -61,11 +61,11 @@ def test_link_two_files_with_a_threshold(tmp_path: Path) -> None:
 
 def test_bad_lines_are_reported_by_number_not_content(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = write_jsonl(tmp_path / "messy.jsonl", PEOPLE[:2], ('{"names": "Secret Name', "\n", '["Secret Name"]\n',
-                                                           '{"id": "x", "names": 5}\n'))
+                                                           '{"id": "x", "names": 5}\n', "[" * 100_000 + "\n"))
     code, text = run(["link", str(f), str(f)])
     err = capsys.readouterr().err
     assert code == 0
-    assert "line 3: not JSON" in err and "line 4: not a JSON object" in err
+    assert "line 3: not JSON" in err and "line 4: not a JSON object" in err and "line 6: not JSON" in err
     assert "Secret" not in err
     assert len(list(csv.reader(io.StringIO(text)))) == 2
 
