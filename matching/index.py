@@ -10,11 +10,12 @@ A record is indexed under every blocking key it yields (``blocking_keys``):
     y:<token>:<year>   a token of the first name with the birth year  } compound keys: small even when a
     p:<token>:<token>  two tokens of the first name                   } token alone is common ("nguyen")
 
-A query takes the union of the posting lists of its keys, skipping any list longer than ``BLOCK_CAP``
-(an over-full single key is covered by the compound keys, which need two things to agree). For online
-queries the union is then cut to the ``QUERY_MAX_CANDIDATES`` records that share the most keys with the
-query, and those are scored. Recall matters more than speed here: a true match blocking misses is a
-missed abuser, so the caps are set by measurement (docs/matching.md), not by taste.
+A query takes every record of the short posting lists of its keys (at most ``SMALL_BLOCK`` entries: a
+document number, a birth date, a rare name pair), skips lists longer than ``BLOCK_CAP`` (a common token
+alone; its compound keys, which need two things to agree, cover it) and, from the lists in between, takes
+the ``budget`` records that share the most keys with the query (``QUERY_MAX_CANDIDATES`` online,
+``LINK_MAX_CANDIDATES`` per record in a batch link). Recall matters more than speed here: a true match
+blocking misses is a missed abuser, so the caps are set by measured blocking recall (docs/matching.md).
 
 Memory: records get dense int ids; a posting list is one int while it has one entry and an
 ``array('i')`` after, and a record keeps its ``Prepared`` form so nothing is read twice.
