@@ -12,6 +12,7 @@ import pytest
 
 from exchange.federation.feed import pull_once
 from exchange.federation.loops import supervise
+from exchange.federation.outbox import backfill
 
 from .test_federation_support import drain, fed_nodes, record_body, register  # noqa: F401 (the session fixture)
 
@@ -227,3 +228,20 @@ async def test_a_stored_message_the_schema_refuses_is_rejected_visibly_and_does_
     listing = await kh.client.get("/api/v1/partners", headers=kh.headers("admin", None))
     th_status = next(p for p in (await listing.json())["partners"] if p["country"] == "TH")
     assert th_status["rejected"] >= 1 and th_status["last_error"].startswith("rejected: local: schema_error")
+
+
+async def test_backfill_queues_what_a_newly_allowed_partner_never_received(nodes):
+    kh, vn = nodes["KH"], nodes["VN"]
+    await kh.owner.execute("UPDATE partners SET receives = 'hits' WHERE country = 'VN'")
+    try:
+        rid = await register(kh, record_body("Back", "Fill", passport="N1000081"))
+    finally:
+        await kh.owner.execute("UPDATE partners SET receives = 'full' WHERE country = 'VN'")
+    assert await kh.owner.fetchval("SELECT count(*) FROM outbox WHERE person_id = $1 AND partner = 'VN'",
+                                   uuid.UUID(rid)) == 0
+    async with kh.pool.acquire() as conn, conn.transaction():
+        assert await backfill(conn, "VN") >= 1
+    async with kh.pool.acquire() as conn, conn.transaction():
+        assert await backfill(conn, "VN") == 0  # nothing twice
+    await drain(kh, "VN")
+    assert (await _head(vn, "KH", rid))["current_version"] == 1

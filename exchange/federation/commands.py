@@ -10,6 +10,7 @@
     exchange partner refresh-keys --country TH   fetch and accept the partner's signed key set now
     exchange partner revoke-key --country TH --kid KID
     exchange partner retry --country TH          put the partner's rejected messages back in the queue
+    exchange partner backfill --country TH       queue every active record it may receive and was never sent
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .. import audit
 from ..config import Settings
 from . import identity, partners
 from .context import Federation
+from .outbox import backfill
 from .transport import TransportError
 
 CLI_ACTOR = audit.Actor(username="cli", role="operator", request_id="cli")
@@ -58,7 +60,7 @@ def add_parsers(sub: Any) -> None:
     add.add_argument("--legal-basis", default="bilateral agreement")
     listing = partner.add_parser("list", help="list partners")
     listing.add_argument("--json", action="store_true")
-    for name in ("refresh-keys", "revoke-key", "retry"):
+    for name in ("refresh-keys", "revoke-key", "retry", "backfill"):
         cmd = partner.add_parser(name)
         cmd.add_argument("--country", required=True)
         if name == "revoke-key":
@@ -133,6 +135,8 @@ def _partner(settings: Settings, args: argparse.Namespace, now: dt.datetime, wit
                 finally:
                     await fed.transport.close()
                 detail: dict[str, Any] = {"country": args.country, "version": accepted.version}
+            elif command == "backfill":
+                detail = {"country": args.country, "queued": await backfill(conn, args.country)}
             elif command == "revoke-key":
                 if not await partners.revoke_key(conn, args.country, args.kid, now):
                     raise partners.PartnerError("no such partner key")

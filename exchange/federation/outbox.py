@@ -114,3 +114,23 @@ async def enqueue_record_change(conn: asyncpg.Connection, person_id: uuid.UUID, 
         await enqueue(conn, partner.country, kind, body, person_id=person_id, version=version)
         count += 1
     return count
+
+
+async def backfill(conn: asyncpg.Connection, country: str, batch: int = 500) -> int:
+    """Queue the current version of every active record ``country`` may receive and has not been sent yet
+    (a partner added, or its agreement widened, after those records were registered). Returns how many."""
+    partner = next((p for p in await all_partners(conn) if p.country == country), None)
+    if partner is None:
+        raise LookupError("no such active partner")
+    queued, after = 0, None
+    while True:
+        rows = await store.page(conn, store.Filters(status="active", after=after), batch)
+        for row in rows:
+            record = shape.record_from(row)
+            if allowed(partner, record) and country not in await past_recipients(conn, row["id"]):
+                await enqueue(conn, country, "record_upsert", upsert_body(record), person_id=row["id"],
+                              version=record["version"])
+                queued += 1
+        if len(rows) < batch:
+            return queued
+        after = (rows[-1]["updated_at"], rows[-1]["id"])
