@@ -8,6 +8,8 @@
     exchange keys init|show|rotate|revoke     this node's federation keys (exchange/federation/commands.py)
     exchange partner add|list|refresh-keys|revoke-key|retry   partner nodes
     exchange border purge [--days N]          erase personal data of border checks older than N days
+    exchange backup --to FILE                 pg_dump of the database (exchange/backup.py)
+    exchange restore --from FILE --database NAME   pg_restore into a new database, then verify the audit chain
 
 Every command reads its settings from the environment (see exchange/config.py) and works whether or not the
 service is running on the same home folder: with the embedded database it joins the running server rather
@@ -21,12 +23,14 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import asyncpg
 
 from protocols.validation import ValidationError
 
 from . import audit, logs
+from .backup import BackupError
 from .config import ConfigError, Settings
 from .database import connect, target_for
 from .federation import commands as federation_commands
@@ -59,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, default=None,
                        help="retention in days (default: EXCHANGE_BORDER_RETENTION_DAYS, else 90)")
     federation_commands.add_parsers(sub)
+    dump = sub.add_parser("backup", help="dump the database with pg_dump (custom format)")
+    dump.add_argument("--to", required=True, type=Path, help="the backup file to write")
+    back = sub.add_parser("restore", help="restore a backup into a new database and verify its audit chain")
+    back.add_argument("--from", dest="source", required=True, type=Path, help="the backup file")
+    back.add_argument("--database", required=True, help="the NEW database to create (never an existing one)")
     return parser
 
 
@@ -141,6 +150,27 @@ def _cmd_border_purge(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(settings, work))
 
 
+def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from .backup import backup, restore
+
+    async def run() -> int:
+        async with target_for(settings) as target:
+            if args.command == "backup":
+                done = await backup(target.owner_dsn, args.to)
+                print(json.dumps({"file": str(done.path), "bytes": done.size, "sha256": done.sha256}))
+                return 0
+            restored = await restore(target.owner_dsn, args.source, args.database)
+            conn = await connect(restored)
+            try:
+                result = await audit.verify(conn)
+            finally:
+                await conn.close()
+            print(json.dumps({"database": args.database, "audit_ok": result.ok, "rows_verified": result.rows,
+                              "reason": result.reason}))
+            return 0 if result.ok else 1
+    return asyncio.run(run())
+
+
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -165,11 +195,13 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_user_disable(settings, args)
         if args.command == "border" and args.border_command == "purge":
             return _cmd_border_purge(settings, args)
+        if args.command in ("backup", "restore"):
+            return _cmd_backup(settings, args)
         if args.command == "audit":
             return _cmd_audit_verify(settings)
         if args.command in ("keys", "partner"):
             return federation_commands.run(settings, args, lambda s, work: asyncio.run(_with_db(s, work)))
-    except (ConfigError, MigrationError) as err:
+    except (ConfigError, MigrationError, BackupError) as err:
         print(f"exchange: {err}", file=sys.stderr)
         return 2
     except ValidationError as err:
