@@ -197,8 +197,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", nargs=4, action="append", required=True,
                    metavar=("NAME", "LEFT", "RIGHT", "LINKS"), help="a labelled set; repeat for several")
     s.add_argument("--seed", type=int, default=20261128)
-    s.add_argument("--method", choices=("labelled", "labelled-random-u", "em", "em-fixed-u"), default="labelled",
-                   help="how m and u are estimated (default: counted on the labelled training pairs)")
+    s.add_argument("--method", choices=("labelled-random-u", "labelled", "em", "em-fixed-u"),
+                   default="labelled-random-u",
+                   help="how m and u are estimated (default: m from the labelled training pairs, u from random pairs)")
     s.add_argument("--out", help="write the weights here (default: stdout)")
     s.add_argument("--report", help="write the held-out report (JSON) here")
     s.set_defaults(run=cmd_train)

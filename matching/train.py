@@ -5,10 +5,11 @@ How the shipped weights are made (``python -m matching train``; commands and fig
 1. Split every labelled data set by *person* (connected components of its links, hashed with a fixed
    salt) into a training half and a held-out half, so no person is both trained on and evaluated on.
 2. Candidate pairs: blocking runs on the training halves exactly as it does in service.
-3. m, u and the prior, by one of ``METHODS``: "labelled" (shipped) counts them on the labelled candidate
-   pairs; "em" estimates them without labels by Fellegi-Sunter EM over the candidate pairs (u started
-   from random pairs); "em-fixed-u" is Splink's way (u from random pairs, held fixed, m and the prior by
-   EM); "labelled-random-u" takes m from the labels and u from random pairs.
+3. m, u and the prior, by one of ``METHODS``: "labelled-random-u" (shipped) takes m and the prior from
+   the labelled candidate pairs and u from random pairs, as Splink does; "labelled" counts u on the
+   non-matching candidate pairs instead; "em" estimates everything without labels by Fellegi-Sunter EM
+   over the candidate pairs (u started from random pairs); "em-fixed-u" is Splink's EM (u from random
+   pairs, held fixed, m and the prior by EM).
 4. Calibration: a two-parameter logistic (slope, intercept on the total log2 weight) fitted on the labelled
    training candidate pairs, because the independence assumption makes raw weights over-confident.
 5. Report on the held-out halves: precision, recall, F1 and a reliability table (predicted vs observed).
@@ -226,12 +227,13 @@ def _rounded(x: float) -> float:
 METHODS = ("labelled", "labelled-random-u", "em", "em-fixed-u")
 
 
-def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labelled",
+def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labelled-random-u",
           progress: Callable[[str], None] | None = None,
           random_pairs: int = magic.U_RANDOM_PAIRS) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train on the training halves of ``datasets``; returns (weights JSON object, held-out report).
 
-    ``method``: "labelled" counts m and u on the labelled candidate pairs; "em" estimates them by EM
+    ``method``: "labelled-random-u" counts m on the labelled candidate pairs and u on random pairs;
+    "labelled" counts m and u on the labelled candidate pairs; "em" estimates them by EM
     without labels (u started from random pairs); "em-fixed-u" keeps u from random pairs (Splink's way).
     The calibration always uses the labels of the training halves.
     """
