@@ -54,8 +54,8 @@ ANSWER = {"type": "object", "required": ["id", "flags", "recommendation"], "prop
     "id": {"type": "string", "format": "uuid"}, "flags": {"type": "array", "items": _enum(F.ORDER)},
     "recommendation": RECOMMENDATION}}
 CHECK = {"type": "object", "description": "a check; personal is null once purged; alerts only for liaison/auditor"}
-POINT = _object({"code": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{1,31}$"},
-                 "name": {"type": "string", "maxLength": 120}, "province": {"type": "string", "maxLength": 120},
+_LABEL = {"type": "string", "minLength": 1, "maxLength": 120, "pattern": "\\S"}
+POINT = _object({"code": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{1,31}$"}, "name": _LABEL, "province": _LABEL,
                  "neighbour": _COUNTRY, "crossing_type": _enum(PT.CROSSING_TYPES), "active": {"type": "boolean"}},
                 ("code", "name", "province", "neighbour", "crossing_type"))
 POINT_PATCH = {k: v for k, v in POINT.items() if k != "required"} | {
@@ -111,8 +111,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Confirm or reject an alert (liaison); a confirmed hit on a departing adult writes a travel "
                    "notice (queued in the federation outbox when the partner is registered); a second decision is 409",
         "parameters": [*_PURPOSE, _ID],
-        "requestBody": _body(_object({"decision": _enum(["confirm", "reject"]),
-                                      "reason_code": _enum(A.CONFIRM_REASONS + A.REJECT_REASONS)},
-                                     ("decision", "reason_code"))),
+        "requestBody": _body({"oneOf": [
+            _object({"decision": _enum(["confirm"]), "reason_code": _enum(A.CONFIRM_REASONS)},
+                    ("decision", "reason_code")),
+            _object({"decision": _enum(["reject"]), "reason_code": _enum(A.REJECT_REASONS)},
+                    ("decision", "reason_code"))]}),
         "responses": {"200": _ok({"type": "object"}), **_errors(400, 401, 403, 404, 409, 413, 415)}},
 }
