@@ -121,8 +121,9 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
             raise
         code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED,
                 413: ErrorCode.BODY_TOO_LARGE}.get(exc.status, ErrorCode.INVALID_FIELD)
-        refused = ApiError(exc.reason or "request refused", code=code)
-        refused.status = exc.status
+        refused = ApiError(exc.reason or "request refused", code=code,
+                           headers={"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+        refused.status = exc.status  # a 405 keeps its Allow header (RFC 9110)
         return error_response(refused, request_id(request))
     except _DB_DOWN:
         log.warning("database unavailable", extra={"fields": {"request_id": request_id(request)}})

@@ -91,10 +91,19 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+def _with_service_errors(path: str, op: dict[str, Any]) -> dict[str, Any]:
+    """Answers any operation may give: 503 when the database is away; 413/415 for a body too large or not JSON;
+    429 past a rate limit on the routes that read personal data (an X-Purpose header) and on login."""
+    limited = path == "/api/v1/auth/token" or any(p.get("name") == "X-Purpose" for p in op.get("parameters", []))
+    body = (413, 415) if "requestBody" in op else ()  # a body too large, or not JSON (exchange/body.py)
+    extra = _errors(*body, *((429, 503) if limited else (503,)))
+    return {**op, "responses": {**extra, **op.get("responses", {})}}
+
+
 def build() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for (method, path), op in OPERATIONS.items():
-        paths.setdefault(path, {})[method.lower()] = op
+        paths.setdefault(path, {})[method.lower()] = _with_service_errors(path, op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Offender information exchange: officers' API", "version": "1"},

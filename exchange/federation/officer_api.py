@@ -76,7 +76,8 @@ async def _partner(request: web.Request, country: str) -> partner_registry.Partn
 async def ask_partner(request: web.Request) -> web.Response:
     params.only_params(request)
     try:
-        obj = expect_mapping(await read_json(request), "", ("country", "person", "purpose"))
+        obj = expect_mapping(await read_json(request), "", ("country", "person", "purpose"),
+                             required=("country", "person", "purpose"))
         country = clean_country(obj["country"], "country")
         body = {"query_id": "q-" + uuid.uuid4().hex, "person": validate_person(obj["person"], "person"),
                 "purpose": clean_enum(obj["purpose"], "purpose", PROTOCOL_PURPOSES)}
@@ -98,7 +99,8 @@ async def ask_partner(request: web.Request) -> web.Response:
 async def ask_record(request: web.Request) -> web.Response:
     params.only_params(request)
     try:
-        obj = expect_mapping(await read_json(request), "", ("country", "reference", "purpose", "legal_basis"))
+        obj = expect_mapping(await read_json(request), "", ("country", "reference", "purpose", "legal_basis"),
+                             required=("country", "reference", "purpose", "legal_basis"))
         country = clean_country(obj["country"], "country")
         body = validate_body("record_request", {k: obj[k] for k in ("reference", "purpose", "legal_basis")},
                              sender="ZZ", recipient=country)

@@ -71,7 +71,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                              ["decision"]),
         "responses": {**_ok(), **_errors(400, 401, 403, 404, 409)}},
     ("GET", "/federation/v1/keys"): {**PARTNER, "summary": "Partner API: this node's signed key set",
-                                     "responses": {**_ok(), **_errors(503)}},
+                                     "responses": {**_ok(), **_errors(403, 503)}},  # 403: an officer token
     ("POST", "/federation/v1/inbox"): {**PARTNER, "summary": "Partner API: push one signed envelope",
                                        "requestBody": ENVELOPE,
                                        "responses": {**_ok(), **_errors(400, 401, 403, 409, 413)}},

@@ -1,0 +1,87 @@
+"""Schemathesis against the service's own OpenAPI document (SECURITY.md F6), as a real process.
+
+Every check (``--checks all``: no server errors, status codes and headers and bodies as documented, negative data
+rejected, authentication not ignored, ...) and every phase (examples, coverage, fuzzing, stateful), once with a
+valid token of each role, with a fixed seed and a fixed budget per role (``ST_SECONDS``, about 90 s in all).
+One check is left out: ``positive_data_acceptance`` (schema-valid input must be accepted) cannot hold for this
+API, whose validation is deliberately stricter than JSON Schema can say: an opaque paging cursor the server did
+not issue, an unassigned country code ("AA"), a name with none of full/family/given, a record version 0, NFC and
+script rules. Its converse, ``negative_data_rejection`` (schema-invalid input must be refused), is on.
+Two operations are left out of the generated traffic because they would end the run's own authority: logging out
+(revokes the token the run uses) and disabling users (the run's officers are users 1-5); both are covered by
+tests/test_auth.py and tests/test_role_matrix.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .test_cli import _free_port, _wait_ready
+from .test_db_faults import _add_user, pg_bin, stop_service  # noqa: F401 (pg_bin: the embedded server's tools)
+
+ROLES = ("admin", "registrar", "liaison", "immigration", "auditor")
+ST_SECONDS = int(os.environ.get("EXCHANGE_TEST_ST_SECONDS", "12"))
+EXCLUDED = ("/api/v1/auth/logout", "/api/v1/users/{id}/disable")
+
+
+def _schemathesis() -> str:
+    found = Path(sys.executable).with_name("schemathesis")
+    return str(found) if found.exists() else (shutil.which("schemathesis") or "schemathesis")
+
+
+def _token(port: int, made: dict) -> str:
+    import json
+    import urllib.request
+
+    import pyotp
+    body = json.dumps({"username": made["username"], "password": made["password"],
+                       "totp": pyotp.parse_uri(made["totp_uri"]).now()}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/token", data=body,
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())["token"]
+
+
+@pytest.mark.slow
+def test_schemathesis_all_checks_and_phases_with_each_role(tmp_path):
+    pytest.importorskip("schemathesis")
+    home = tmp_path / "home"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
+    env.update({"EXCHANGE_HOME": str(home), "EXCHANGE_FEDERATION_LOOPS": "0", "EXCHANGE_TOKEN_TTL": "3600",
+                "EXCHANGE_SEARCH_RATE": "1000000", "EXCHANGE_LOGIN_RATE": "1000000"})
+    with open(tmp_path / "serve.log", "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "exchange.cli", "serve", "--port", str(port)], env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)
+    failures = []
+    try:
+        _wait_ready(port, time.monotonic() + 90)
+        tokens = {role: _token(port, _add_user(home, role, "POIPET" if role == "immigration" else None))
+                  for role in ROLES}
+        for role, token in tokens.items():
+            argv = [_schemathesis(), "run", f"http://127.0.0.1:{port}/api/v1/openapi.json",
+                    "--url", f"http://127.0.0.1:{port}", "--checks", "all",
+                    "--phases", "examples,coverage,fuzzing,stateful", "--exclude-checks", "positive_data_acceptance",
+                    "--max-time", str(ST_SECONDS),
+                    "--max-examples", "20", "--seed", "7", "--workers", "1", "--generation-database", "none",
+                    "--request-timeout", "20", "--no-color", "--max-failures", "20",
+                    "--header", f"Authorization: Bearer {token}"]
+            for path in EXCLUDED:
+                argv += ["--exclude-path", path]
+            done = subprocess.run(argv, capture_output=True, timeout=ST_SECONDS * 4 + 60,
+                                  env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
+            if done.returncode != 0:
+                failures.append(f"--- {role} ---\n" + done.stdout.decode(errors="replace")[-6000:])
+        assert server.poll() is None
+    finally:
+        stop_service(server, home / "pgdata")
+    assert not failures, "\n".join(failures)
+    log_text = (tmp_path / "serve.log").read_text()
+    assert '"status": 500' not in log_text
