@@ -275,3 +275,24 @@ async def test_a_serialization_failure_is_retried_not_surfaced():
         resp = await client.post("/stuck", json={})
         assert resp.status == 503 and resp.headers["Retry-After"] == "1"
         assert tries["stuck"] == middleware.RETRIES + 1
+
+
+async def test_migrations_run_as_the_owner_and_the_service_role_cannot_change_the_schema(db_target, owner_conn):
+    """Database roles (SECURITY.md C): every table belongs to the owner that ran the migrations, none to the
+    service role, and the service role can neither change the schema nor switch off the audit log's append-only
+    trigger. That it cannot UPDATE or DELETE audit rows is tests/test_audit.py
+    ``test_service_role_cannot_change_or_remove_audit_rows``."""
+    if db_target.app_dsn == db_target.owner_dsn:
+        pytest.skip("an external test server without a separate service role")
+    owner = await owner_conn.fetchval("SELECT current_user")
+    owners = await owner_conn.fetch("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'")
+    assert owners and {r["tableowner"] for r in owners} == {owner} and owner != "exchange_app"
+    app = await asyncpg.connect(db_target.app_dsn)
+    try:
+        assert await app.fetchval("SELECT current_user") == "exchange_app"
+        for ddl in ("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update", "CREATE TABLE intruder (x int)",
+                    "DROP TABLE audit_chain", "TRUNCATE audit_log", "DELETE FROM audit_chain"):
+            with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+                await app.execute(ddl)
+    finally:
+        await app.close()
