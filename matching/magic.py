@@ -70,6 +70,31 @@ DOC_SCORES = {"exact": 1.0, "same_number": 0.95, "ocr": 0.85, "near": 0.6, "diff
 ADDRESS_LOCALITY_MIN = 90.0
 ADDRESS_LINE_MIN = 85.0
 
+# Birth place (matching/places.py). Longer input is cut before any work.
+PLACE_INPUT_MAX = 200
+# Administrative words written in Khmer or Thai script, glued to the place name: cut before romanising
+# (Khmer province, capital, city, district; Thai province, district).
+PLACE_ADMIN_NATIVE = ("ខេត្ត", "រាជធានី", "ក្រុង", "ស្រុក", "จังหวัด", "อำเภอ")
+# Administrative and country words, folded, dropped as whole words while something remains: English;
+# Khmer (khet, reach theani, krong, srok); Thai (changwat, amphoe); Vietnamese (tinh, thanh pho, tp).
+PLACE_ADMIN_WORDS = frozenset({
+    "province", "city", "capital", "district", "town", "municipality", "khet", "reach theani", "krong", "srok",
+    "changwat", "amphoe", "tinh", "thanh pho", "tp", "cambodia", "kingdom of cambodia", "thailand", "vietnam",
+    "viet nam",
+})
+# Other names of a place, as joined folded forms (what Khmer/Thai script romanises to included).
+PLACE_ALIASES = {
+    "saigon": "hochiminh", "sg": "hochiminh", "hcm": "hochiminh", "hcmc": "hochiminh",
+    "krungthep": "bangkok", "krungtheppa": "bangkok", "krungthephomhankhon": "bangkok",
+    "krungthepmahanakhon": "bangkok", "takaev": "takeo", "kampongsom": "sihanoukville",
+    "preahsihanouk": "sihanoukville", "paoypaet": "poipet",
+}
+# Joined forms (or their phonetic codes) at least this rapidfuzz-similar (0-100) are "similar" places.
+# The closest pair of different places in the cross-border generator's list scores 73 (Takeo / Sa Kaeo).
+PLACE_SIMILAR_MIN = 80.0
+# The folded place shown in a detail is cut to this many characters.
+PLACE_DETAIL_CHARS = 30
+
 # --- model, blocking and candidate index ------------------------------------------------------------
 # Scoring model (matching/model.py, matching/train.py).
 # Floor for m and u before taking log2(m/u), and the largest weight one level may carry (bits): no single

@@ -43,6 +43,7 @@ from .other import (
     compare_nationalities,
     compare_sex,
 )
+from .places import PLACE_LEVELS, compare_birth_places
 from .record import Prepared
 from .types import MISSING, FeatureResult
 
@@ -76,9 +77,13 @@ def _addresses(a: Prepared, b: Prepared) -> FeatureResult:
     return compare_addresses(a.addresses, b.addresses)
 
 
+def _birth_place(a: Prepared, b: Prepared) -> FeatureResult:
+    return compare_birth_places(a.birth_place, b.birth_place)
+
+
 # The order in which score_above compares: features that can add the most weight first (so that the bound
 # on the rest falls fast), the costly name comparison last.
-_ORDER = {"document": 0, "birth_date": 1, "address": 2, "sex": 3, "nationality": 4, "name": 9}
+_ORDER = {"document": 0, "birth_date": 1, "address": 2, "birth_place": 3, "sex": 4, "nationality": 5, "name": 9}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("sex", _sex, _levels(SEX_LEVELS)),
     Feature("nationality", _nationalities, _levels(NATIONALITY_LEVELS)),
     Feature("address", _addresses, _levels(ADDRESS_LEVELS)),
+    Feature("birth_place", _birth_place, _levels(PLACE_LEVELS)),
 )
 
 

@@ -19,6 +19,7 @@ from .documents import DocKey, document_key
 from .names import NameKey, name_key
 from .normalize import problems as text_problems
 from .other import Address, prepare_addresses, prepare_nationalities
+from .places import Place, prepare_birth_place
 
 _MAX_ITEMS = 20  # more names/documents/addresses than this is noise, not identity (person.py allows 20)
 
@@ -34,6 +35,7 @@ class Prepared:
     sex: str | None = None
     nationalities: frozenset[str] = frozenset()
     addresses: tuple[Address, ...] = ()
+    birth_place: Place | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -67,6 +69,10 @@ def prepare(record: Any, check_names: bool = True) -> Prepared:
     if len(out.nationalities) < len({n for n in nationalities if isinstance(n, str)}):
         out.problems.append("nationalities: some codes unreadable")
     out.addresses = prepare_addresses(_items(record.get("addresses"), "addresses", out))
+    place = record.get("birth_place")
+    out.birth_place = prepare_birth_place(place)
+    if place is not None and out.birth_place is None:
+        out.problems.append("birth_place unreadable")
     return out
 
 
