@@ -113,7 +113,8 @@ def summary(name: str, seconds: float, latencies: list[float]) -> dict[str, Any]
 
 
 async def bench(args: argparse.Namespace, home: Path) -> dict[str, Any]:
-    settings = Settings(home=home, issuer="bench", token_ttl=3600)
+    # one officer makes every request here: lift the per-officer abuse limit, which is not what is measured
+    settings = Settings(home=home, issuer="bench", token_ttl=3600, search_rate=1_000_000)
     bodies = make_bodies(args.records + 20)
     warmup, bodies = bodies[:20], bodies[20:]
     cleaned = [validate_record_body(b) for b in bodies]
