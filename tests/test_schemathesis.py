@@ -27,7 +27,7 @@ from .test_cli import _free_port, _wait_ready
 from .test_db_faults import _add_user, pg_bin, stop_service  # noqa: F401 (pg_bin: the embedded server's tools)
 
 ROLES = ("admin", "registrar", "liaison", "immigration", "auditor")
-ST_SECONDS = int(os.environ.get("EXCHANGE_TEST_ST_SECONDS", "12"))
+ST_SECONDS = int(os.environ.get("EXCHANGE_TEST_ST_SECONDS", "8"))
 EXCLUDED = ("/api/v1/auth/logout", "/api/v1/users/{id}/disable")
 
 
