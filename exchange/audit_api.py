@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import audit
+from . import audit, params
 from .appkeys import POOL
 from .middleware import actor
 from .policy import policy
-from .registry import params
 
 MAX_LIMIT = 500
 

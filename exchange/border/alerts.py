@@ -25,10 +25,10 @@ from ..body import invalid, read_json
 from ..errors import Conflict, ErrorCode, NotFound
 from ..federation.outbox import enqueue
 from ..middleware import actor, principal
+from ..params import bad_parameter, choice_param, int_param, only_params, record_id
 from ..policy import policy
 from ..registry import shape
 from ..registry import store as registry_store
-from ..registry.params import bad_parameter, choice_param, int_param, only_params, record_id
 from .ages import age_bounds
 
 PARTNERS = ("TH", "VN")

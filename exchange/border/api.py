@@ -25,9 +25,9 @@ from ..appkeys import POOL
 from ..body import invalid, read_json
 from ..errors import Conflict, ErrorCode, Forbidden, NotFound, Unavailable
 from ..middleware import actor, principal
+from ..params import int_param, only_params, record_id, time_param
 from ..policy import policy
 from ..registry.idempotency import HEADER, key_of, request_hash
-from ..registry.params import int_param, only_params, record_id, time_param
 from ..screening_index import SCREENING
 from . import store
 from .config import BORDER_SETTINGS

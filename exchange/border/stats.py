@@ -15,8 +15,8 @@ from aiohttp import web
 from .. import audit
 from ..appkeys import POOL
 from ..middleware import actor
+from ..params import bad_parameter, only_params
 from ..policy import policy
-from ..registry.params import bad_parameter, only_params
 
 TIMEZONE = "Asia/Phnom_Penh"
 MAX_DAYS = 400

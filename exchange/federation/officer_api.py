@@ -23,13 +23,13 @@ from protocols.messages import validate_body
 from protocols.person import validate_person
 from protocols.validation import ValidationError, clean_country, clean_enum, clean_text, expect_mapping
 
-from .. import audit
+from .. import audit, params
 from ..appkeys import POOL
 from ..body import invalid, read_json
 from ..errors import ApiError, Conflict, NotFound
 from ..middleware import actor, principal
 from ..policy import policy
-from ..registry import params, shape, store
+from ..registry import shape, store
 from . import partners as partner_registry
 from .context import FEDERATION, Federation
 from .outbox import enqueue, upsert_body

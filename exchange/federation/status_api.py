@@ -21,11 +21,10 @@ from aiohttp import web
 
 from protocols.validation import ValidationError, clean_country
 
-from .. import audit
+from .. import audit, params
 from ..appkeys import POOL, SETTINGS
 from ..middleware import actor
 from ..policy import policy
-from ..registry import params
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 

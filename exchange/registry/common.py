@@ -13,13 +13,12 @@ from aiohttp import web
 from protocols.record import validate_record_body
 from protocols.validation import ValidationError
 
-from .. import audit
+from .. import audit, params
 from ..appkeys import POOL
 from ..body import invalid
 from ..errors import ApiError, BadRequest, ErrorCode, NotFound
 from ..middleware import actor
 from ..policy import Handler
-from . import params
 from .storable import check_storable
 
 T = TypeVar("T")

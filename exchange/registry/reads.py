@@ -8,11 +8,11 @@ from aiohttp import web
 
 from protocols.record import OFFENCE_CATEGORIES
 
-from .. import audit
+from .. import audit, params
 from ..appkeys import POOL
 from ..middleware import actor
 from ..policy import policy
-from . import params, shape, store
+from . import shape, store
 from .common import answer, audit_refusals, unknown, unknown_id
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200

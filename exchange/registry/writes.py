@@ -12,14 +12,14 @@ from aiohttp import web
 
 from protocols.validation import ValidationError, clean_enum, clean_text, expect_mapping
 
-from .. import audit
+from .. import audit, params
 from ..appkeys import POOL
 from ..body import invalid, read_json
 from ..errors import ApiError, Conflict, ErrorCode, PreconditionFailed
 from ..federation import enqueue_record_change
 from ..middleware import actor, principal
 from ..policy import policy
-from . import idempotency, params, store
+from . import idempotency, store
 from .common import BASE, answer, audit_refusals, cleaned_record, db_checks, unknown, unknown_id
 from .storable import check_storable
 
