@@ -176,7 +176,8 @@ async def soak(args: argparse.Namespace, port: int, server: psutil.Process, toke
     total = {"requests": len(every), "per_s": round(len(every) / args.seconds, 1),
              "p50_ms": round(_pct(every, 0.50), 2), "p99_ms": round(_pct(every, 0.99), 2),
              "non_2xx": sum(runner.errors.values())}
-    return {"seconds": args.seconds, "concurrency": args.concurrency, "kinds": kinds, "total": total,
+    return {"seconds": args.seconds, "concurrency": args.concurrency, "mix": dict(MIX), "kinds": kinds,
+            "total": total,
             "rss_start_mb": round(measured[0] / 2**20, 1) if measured else None,
             "rss_end_mb": round(measured[-1] / 2**20, 1) if measured else None,
             "rss_max_mb": round(max(measured) / 2**20, 1) if measured else None,
@@ -184,7 +185,8 @@ async def soak(args: argparse.Namespace, port: int, server: psutil.Process, toke
 
 
 def _print(result: dict) -> None:
-    print(f"soak: {result['seconds']} s, {result['concurrency']} workers (after {WARMUP:.0f} s warm-up)")
+    print(f"soak: {result['seconds']} s, {result['concurrency']} workers (after {WARMUP:.0f} s warm-up), "
+          f"mix {result['mix']}")
     print(f"{'kind':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for kind, row in [*result["kinds"].items(), ("total", result["total"])]:
         print(f"{kind:<10} {row['requests']:>9} {row['per_s']:>8} {row['p50_ms']:>8} {row['p99_ms']:>8} "
@@ -199,7 +201,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--mix", default=",".join(f"{k}={w}" for k, w in MIX),
+                        help="weights, e.g. read=4,search=2,check=2 (no register: the register stops growing)")
     args = parser.parse_args()
+    MIX[:] = [(k, int(w)) for k, w in (part.split("=") for part in args.mix.split(","))]
+    if not {k for k, _ in MIX} <= {"register", "read", "search", "check"}:
+        parser.error("--mix kinds are register, read, search, check")
     random.seed(7)
     home = Path(tempfile.mkdtemp(prefix="exchange-soak-"))
     port = _free_port()
