@@ -93,6 +93,7 @@ class Feature:
     name: str
     compare: Comparator
     levels: tuple[str, ...]
+    floor: float | None = None  # no level of this feature may weigh less (a judgement the data cannot make)
 
 
 def _levels(levels: Any) -> tuple[str, ...]:
@@ -107,7 +108,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("sex", _sex, _levels(SEX_LEVELS)),
     Feature("nationality", _nationalities, _levels(NATIONALITY_LEVELS)),
     Feature("address", _addresses, _levels(ADDRESS_LEVELS)),
-    Feature("birth_place", _birth_place, _levels(PLACE_LEVELS)),
+    Feature("birth_place", _birth_place, _levels(PLACE_LEVELS), floor=magic.BIRTH_PLACE_MIN_WEIGHT),
 )
 
 
@@ -161,7 +162,9 @@ class Model:
         self.weights: dict[str, dict[str, float]] = {}
         for feature in features:
             table = params["features"].get(feature.name, {})
-            self.weights[feature.name] = {level: weight_of(mu["m"], mu["u"]) for level, mu in table.items()}
+            floor = -magic.MAX_LEVEL_WEIGHT if feature.floor is None else feature.floor
+            self.weights[feature.name] = {level: max(floor, weight_of(mu["m"], mu["u"]))
+                                          for level, mu in table.items()}
         # _best_rest[k]: the most the features after position k could still add
         self._order = sorted(range(len(features)), key=lambda k: _ORDER.get(features[k].name, 5))
         self._best_rest: dict[int, float] = {}
@@ -169,7 +172,8 @@ class Model:
         for k in reversed(self._order):
             self._best_rest[k] = rest
             rest += max([0.0, *self.weights[features[k].name].values()])
-        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+        floors = {f.name: f.floor for f in features if f.floor is not None}
+        digest = hashlib.sha256(json.dumps([params, floors], sort_keys=True).encode()).hexdigest()[:10]
         self.version = f"{params.get('name', 'fs')}-{digest}"
 
     def probability(self, weight: float) -> float:
