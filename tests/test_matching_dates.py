@@ -126,19 +126,6 @@ def test_detail_names_years_and_flags_implausible() -> None:
     assert future.level == "exact" and "implausible" in future.detail
 
 
-def test_compare_is_fast() -> None:
-    import time
-    pairs = [(parse("1979-04-12"), parse(x)) for x in ("1979-04-12", "1979-12-04", "1983-11-30", "1979")]
-    n = 20_000
-    start = time.perf_counter()
-    for _ in range(n // len(pairs)):
-        for a, b in pairs:
-            compare_birth_dates(a, b)
-    per_call = (time.perf_counter() - start) / n
-    assert per_call < 20e-6   # measured about 1-2 µs; generous for a noisy shared machine
-
-
-
 @settings(max_examples=500, deadline=None, database=None)
 @given(st.one_of(st.text(max_size=30), st.from_regex(r"[0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?", fullmatch=True)),
        st.from_regex(r"[0-9]{4}(-[0-9]{1,2}(-[0-9]{1,2})?)?", fullmatch=True))

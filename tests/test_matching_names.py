@@ -2,7 +2,6 @@
 blocking recall and hostile input. Table-driven, like nomenklatura's tests/matching/."""
 
 import csv
-import time
 import zlib
 from pathlib import Path
 
@@ -199,20 +198,6 @@ def test_random_pairs_rarely_match() -> None:
     strong = sum(compare_names([a], [b]).level in ("exact", "strong")
                  for a, b in wrong if a is not None and b is not None and a.joined != b.joined)
     assert strong / len(wrong) < 0.01
-
-
-def test_compare_is_fast() -> None:
-    pairs = [(keys("Sok Dara", "Sokha Chan"), keys("Dara Sok")), (keys("Nguyen Van An"), keys("Tran Van Anh")),
-             (keys("Somchai Jaidee"), keys("Somchay Chaidi")), (keys("Kim Sreyna"), keys("Chan Sophea"))]
-    for a, b in pairs:
-        compare_names(a, b)
-    n = 4000
-    start = time.perf_counter()
-    for i in range(n):
-        a, b = pairs[i % 4]
-        compare_names(a, b)
-    per_call = (time.perf_counter() - start) / n
-    assert per_call < 100e-6   # measured ~5-12 us; generous bound for a shared CI machine
 
 
 def test_thai_second_spelling_recovers_model_errors() -> None:

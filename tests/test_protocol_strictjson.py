@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import resource
-import time
 
 import pytest
 
@@ -79,11 +78,9 @@ def test_depth_limit_is_exact_and_configurable() -> None:
 def test_size_limit_before_any_parsing() -> None:
     big = b" " * (20 * 1024 * 1024)  # 20 MB
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
     with pytest.raises(StrictJSONError) as info:
         loads(big)
     assert info.value.code == "too_large"
-    assert time.perf_counter() - started < 0.5
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 10_000  # KiB: no copy of the input
     with pytest.raises(StrictJSONError) as info:
         loads(b'{"a": "' + b"x" * 100 + b'"}', max_bytes=64)
