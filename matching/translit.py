@@ -20,8 +20,8 @@ module has a small syllable-level romaniser driven by ``matching/data/khmer_roma
   ch + ch gives "chh" (វិជ្ជា "vichhea"), a word-final subscript is silent except t + th -> "th" (រិទ្ធ "rith").
 
 Whole words whose usual spelling is irregular (ដារា "Dara", not "darea") come from the known-names table
-``matching/data/khmer_known_names.csv``, learned from the development data (see docs/matching-names.md
-for accuracy on names held out of both the rules' tuning and that table).
+``matching/data/khmer_known_names.csv``, learned from the development data (see "Transliteration" in
+docs/matching.md for accuracy on names held out of both the rules' tuning and that table).
 Other scripts are passed to ``anyascii``; Latin text is returned unchanged.
 """
 
