@@ -31,7 +31,7 @@ _LAST_SEEN_GRANULARITY = dt.timedelta(seconds=30)
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # Verified against when the username is unknown, so both answers take the same time.
-DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 INVALID_CREDENTIALS = "invalid username, password or code"
 
 
@@ -44,6 +44,11 @@ def check_password(stored: str, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def check_dummy_password(password: str) -> None:
+    """Spend the time of one password check when there is no user, so an unknown username answers as slowly."""
+    check_password(_DUMMY_HASH, password)
 
 
 def new_password() -> str:

@@ -15,7 +15,7 @@ from protocols.validation import ValidationError, clean_text, expect_mapping
 
 from . import audit
 from .appkeys import POOL, SETTINGS, TOKEN_KEYS
-from .auth import DUMMY_HASH, INVALID_CREDENTIALS, check_password, issue_token, totp_step
+from .auth import INVALID_CREDENTIALS, ROLES, check_dummy_password, check_password, issue_token, totp_step
 from .body import invalid, read_json
 from .errors import ErrorCode, TooManyRequests, Unauthorized
 from .middleware import actor, principal, request_id
@@ -23,7 +23,6 @@ from .policy import policy
 from .ratelimit import LIMITS
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
-ALL_ROLES = ("admin", "registrar", "liaison", "immigration", "auditor")
 
 
 @policy(public=True)
@@ -49,7 +48,7 @@ async def login(request: web.Request) -> web.Response:
         who = audit.Actor(user["id"] if user else None, username, user["role"] if user else None,
                           user["border_point"] if user else None, request_id(request))
         if user is None:
-            check_password(DUMMY_HASH, password)
+            check_dummy_password(password)
             await audit.write(conn, who, audit.Entry("auth.login", "denied", detail={"reason": "unknown_user"}))
             failed = True
         else:
@@ -61,12 +60,12 @@ async def login(request: web.Request) -> web.Response:
                 reason = ("locked" if locked else "disabled" if user["disabled"]
                           else "bad_password" if not password_ok else "bad_totp")
                 failures = 0 if locked else user["failed_logins"] + 1
-                lock_until = (now + dt.timedelta(seconds=settings.lockout_seconds)
-                              if failures >= settings.lockout_failures else user["locked_until"])
+                locks_now = failures >= settings.lockout_failures
+                lock_until = now + dt.timedelta(seconds=settings.lockout_seconds) if locks_now else user["locked_until"]
                 await conn.execute(
                     "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1",
-                    user["id"], 0 if failures >= settings.lockout_failures else failures, lock_until)
-                outcome = "locked" if failures >= settings.lockout_failures else "denied"
+                    user["id"], 0 if locks_now else failures, lock_until)
+                outcome = "locked" if locks_now else "denied"
                 await audit.write(conn, who, audit.Entry("auth.login", outcome, detail={"reason": reason}))
             else:
                 sid = uuid.uuid4()
@@ -84,7 +83,7 @@ async def login(request: web.Request) -> web.Response:
                               "border_point": user["border_point"]})
 
 
-@policy(*ALL_ROLES)
+@policy(*ROLES)
 async def refresh(request: web.Request) -> web.Response:
     """A fresh token for the same session (the session's idle timeout and revocation still apply)."""
     who = principal(request)
@@ -94,7 +93,7 @@ async def refresh(request: web.Request) -> web.Response:
                               "border_point": who.border_point})
 
 
-@policy(*ALL_ROLES)
+@policy(*ROLES)
 async def logout(request: web.Request) -> web.Response:
     who = principal(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
@@ -103,7 +102,7 @@ async def logout(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-@policy(*ALL_ROLES)
+@policy(*ROLES)
 async def me(request: web.Request) -> web.Response:
     who = principal(request)
     return web.json_response({"username": who.username, "role": who.role, "border_point": who.border_point})

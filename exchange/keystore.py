@@ -7,7 +7,6 @@ allow-listed ``kid`` (a dict membership test; the raw header value is never used
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -61,11 +60,3 @@ class TokenKeys:
                 raise ValueError(f"{path.name} is not an Ed25519 key")
             keys.append(TokenKey(path.stem, private, private.public_key()))
         return cls(keys)
-
-    def jwks(self) -> dict:
-        out = []
-        for key in self._by_kid.values():
-            raw = key.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            out.append({"kty": "OKP", "crv": "Ed25519", "kid": key.kid, "alg": "EdDSA",
-                        "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()})
-        return {"keys": out}
