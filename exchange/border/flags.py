@@ -110,8 +110,7 @@ def rule_flags(check: CheckInput) -> set[str]:
 
 
 def recommend(flags: set[str]) -> Recommendation:
-    ordered = [f for f in ORDER if f in flags]
-    reasons = [{"flag": f, "text": REASONS[f]} for f in ordered]
+    reasons = [{"flag": f, "text": REASONS[f]} for f in ordered(flags)]
     if len(flags & TRAFFICKING_INDICATORS) >= 2:
         action = "refer"
     elif flags:

@@ -61,6 +61,13 @@ def _clean(body: Any, *, creating: bool) -> dict[str, Any]:
     return out
 
 
+async def _read(request: web.Request, *, creating: bool) -> dict[str, Any]:
+    try:
+        return _clean(await read_json(request), creating=creating)
+    except ValidationError as err:
+        raise invalid(err) from None
+
+
 @policy("admin", "registrar", "liaison", "immigration", "auditor")
 async def list_points(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
@@ -70,10 +77,7 @@ async def list_points(request: web.Request) -> web.Response:
 
 @policy("admin")
 async def add_point(request: web.Request) -> web.Response:
-    try:
-        point = _clean(await read_json(request), creating=True)
-    except ValidationError as err:
-        raise invalid(err) from None
+    point = await _read(request, creating=True)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             """INSERT INTO border_points (code, name, province, neighbour, crossing_type, active)
@@ -92,10 +96,7 @@ async def edit_point(request: web.Request) -> web.Response:
     code = request.match_info.get("id", "")
     if not _CODE.fullmatch(code):
         raise NotFound("no such border point")
-    try:
-        change = _clean(await read_json(request), creating=False)
-    except ValidationError as err:
-        raise invalid(err) from None
+    change = await _read(request, creating=False)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             """UPDATE border_points SET name = coalesce($2, name), province = coalesce($3, province),
