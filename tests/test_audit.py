@@ -3,6 +3,8 @@ that detects a changed, removed or reordered row; the auditor's read is itself a
 
 from __future__ import annotations
 
+import contextlib
+
 import asyncpg
 import pytest
 
@@ -12,10 +14,19 @@ from exchange.database import connect
 from .conftest import fresh_database
 
 
-async def _chain_db(pg_cluster, name):
+@contextlib.asynccontextmanager
+async def _audit_db(pg_cluster):
+    """A fresh migrated database; yields ``open_(owner=False)``, which connects as the service role (or the owner).
+    Every connection opened is closed at the end."""
     from exchange.migrate import migrate
-    await migrate(pg_cluster.dsn(name))
-    return await connect(pg_cluster.dsn(name, "exchange_app"))
+    async with fresh_database(pg_cluster, "audit") as name, contextlib.AsyncExitStack() as stack:
+        await migrate(pg_cluster.dsn(name))
+
+        async def open_(owner=False):
+            conn = await connect(pg_cluster.dsn(name) if owner else pg_cluster.dsn(name, "exchange_app"))
+            stack.push_async_callback(conn.close)
+            return conn
+        yield open_
 
 
 async def _write(app, i):
@@ -25,93 +36,76 @@ async def _write(app, i):
 
 
 async def test_chain_verifies_and_detects_a_tampered_row(pg_cluster):
-    async with fresh_database(pg_cluster, "audit") as name:
-        app = await _chain_db(pg_cluster, name)
-        owner = await connect(pg_cluster.dsn(name))
-        try:
-            for i in range(5):
-                await _write(app, i)
-            result = await audit.verify(app)
-            assert result.ok and result.rows == 5 and result.pending == 0
-            # only an insider with owner rights can change a row, and only by disabling the trigger first
-            await owner.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
-            await owner.execute("ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_update")
-            await owner.execute("UPDATE audit_log SET record_ids = '{someone-else}' WHERE id = 3")
-            result = await audit.verify(app)
-            assert not result.ok and result.first_bad_id == 3 and "content" in result.reason
-            await owner.execute("UPDATE audit_log SET record_ids = '{r2}' WHERE id = 3")
-            assert (await audit.verify(app)).ok
-            # removing a row means removing its chain entry too (a foreign key holds it): the link breaks
-            await owner.execute("DELETE FROM audit_chain WHERE audit_id = 2")
-            await owner.execute("DELETE FROM audit_log WHERE id = 2")
-            result = await audit.verify(app)
-            assert not result.ok and result.first_bad_id == 3 and "link" in result.reason
-        finally:
-            await app.close()
-            await owner.close()
+    async with _audit_db(pg_cluster) as open_:
+        app = await open_()
+        owner = await open_(owner=True)
+        for i in range(5):
+            await _write(app, i)
+        result = await audit.verify(app)
+        assert result.ok and result.rows == 5 and result.pending == 0
+        # only an insider with owner rights can change a row, and only by disabling the trigger first
+        await owner.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await owner.execute("ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_update")
+        await owner.execute("UPDATE audit_log SET record_ids = '{someone-else}' WHERE id = 3")
+        result = await audit.verify(app)
+        assert not result.ok and result.first_bad_id == 3 and "content" in result.reason
+        await owner.execute("UPDATE audit_log SET record_ids = '{r2}' WHERE id = 3")
+        assert (await audit.verify(app)).ok
+        # removing a row means removing its chain entry too (a foreign key holds it): the link breaks
+        await owner.execute("DELETE FROM audit_chain WHERE audit_id = 2")
+        await owner.execute("DELETE FROM audit_log WHERE id = 2")
+        result = await audit.verify(app)
+        assert not result.ok and result.first_bad_id == 3 and "link" in result.reason
 
 
 async def test_rows_are_sealed_only_after_their_transaction_ends(pg_cluster):
-    async with fresh_database(pg_cluster, "audit") as name:
-        app = await _chain_db(pg_cluster, name)
-        slow = await _chain_db(pg_cluster, name)
-        try:
-            await _write(app, 0)
-            tx = slow.transaction()
-            await tx.start()
-            slow_id = await audit.write(slow, audit.Actor(username="slow"), audit.Entry("record.read"))
-            after_id = await _write(app, 1)  # commits after the slow one started, with a higher id
-            assert await audit.seal(app) == 1  # only row 0: the slow transaction may still commit before row 1
-            assert after_id > slow_id
-            await tx.commit()
-            assert await audit.seal(app) == 2
-            order = await app.fetch("SELECT audit_id FROM audit_chain ORDER BY seq")
-            assert [r["audit_id"] for r in order][1:] == [slow_id, after_id]
-            result = await audit.verify(app)
-            assert result.ok and result.rows == 3
-        finally:
-            await app.close()
-            await slow.close()
+    async with _audit_db(pg_cluster) as open_:
+        app = await open_()
+        slow = await open_()
+        await _write(app, 0)
+        tx = slow.transaction()
+        await tx.start()
+        slow_id = await audit.write(slow, audit.Actor(username="slow"), audit.Entry("record.read"))
+        after_id = await _write(app, 1)  # commits after the slow one started, with a higher id
+        assert await audit.seal(app) == 1  # only row 0: the slow transaction may still commit before row 1
+        assert after_id > slow_id
+        await tx.commit()
+        assert await audit.seal(app) == 2
+        order = await app.fetch("SELECT audit_id FROM audit_chain ORDER BY seq")
+        assert [r["audit_id"] for r in order][1:] == [slow_id, after_id]
+        result = await audit.verify(app)
+        assert result.ok and result.rows == 3
 
 
 async def test_a_row_whose_pending_marker_was_removed_is_reported(pg_cluster):
-    async with fresh_database(pg_cluster, "audit") as name:
-        app = await _chain_db(pg_cluster, name)
-        try:
-            await _write(app, 0)
-            row_id = await _write(app, 1)
-            await app.execute("DELETE FROM audit_pending WHERE audit_id = $1", row_id)  # the service role can
-            result = await audit.verify(app)
-            assert not result.ok and result.first_bad_id == row_id and "neither sealed nor pending" in result.reason
-        finally:
-            await app.close()
+    async with _audit_db(pg_cluster) as open_:
+        app = await open_()
+        await _write(app, 0)
+        row_id = await _write(app, 1)
+        await app.execute("DELETE FROM audit_pending WHERE audit_id = $1", row_id)  # the service role can
+        result = await audit.verify(app)
+        assert not result.ok and result.first_bad_id == row_id and "neither sealed nor pending" in result.reason
 
 
 async def test_service_role_cannot_change_or_remove_audit_rows(pg_cluster):
-    async with fresh_database(pg_cluster, "audit") as name:
-        app = await _chain_db(pg_cluster, name)
-        try:
-            async with app.transaction():
-                await audit.write(app, audit.Actor(username="u"), audit.Entry("x"))
-            await audit.seal(app)
-            for sql in ("UPDATE audit_log SET outcome = 'changed'", "DELETE FROM audit_log",
-                        "TRUNCATE audit_log", "UPDATE audit_chain SET hash = '\\x00'", "DELETE FROM audit_chain",
-                        "TRUNCATE audit_chain"):
-                with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
-                    await app.execute(sql)
-            assert await app.fetchval("SELECT count(*) FROM audit_log") == 1
-        finally:
-            await app.close()
+    async with _audit_db(pg_cluster) as open_:
+        app = await open_()
+        async with app.transaction():
+            await audit.write(app, audit.Actor(username="u"), audit.Entry("x"))
+        await audit.seal(app)
+        for sql in ("UPDATE audit_log SET outcome = 'changed'", "DELETE FROM audit_log",
+                    "TRUNCATE audit_log", "UPDATE audit_chain SET hash = '\\x00'", "DELETE FROM audit_chain",
+                    "TRUNCATE audit_chain"):
+            with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+                await app.execute(sql)
+        assert await app.fetchval("SELECT count(*) FROM audit_log") == 1
 
 
 async def test_audit_write_outside_a_transaction_is_refused(pg_cluster):
-    async with fresh_database(pg_cluster, "audit") as name:
-        app = await _chain_db(pg_cluster, name)
-        try:
-            with pytest.raises(RuntimeError, match="inside the transaction"):
-                await audit.write(app, audit.Actor(), audit.Entry("x"))
-        finally:
-            await app.close()
+    async with _audit_db(pg_cluster) as open_:
+        app = await open_()
+        with pytest.raises(RuntimeError, match="inside the transaction"):
+            await audit.write(app, audit.Actor(), audit.Entry("x"))
 
 
 async def test_auditor_reads_the_log_and_the_read_is_audited(client, officers, owner_conn):
