@@ -8,8 +8,7 @@ One :class:`ScreeningIndex` per process. It is filled once from the database in 
 slow one may commit after a later one. Rows whose version the index already holds are skipped, withdrawn
 ones are removed, the rest are read and re-indexed. Because it reads the database and not a message from the
 register code, it stays correct with several service processes: a change made by another process is seen by
-the next check. ``on_record_changed(app, person_id)`` is a hook the register may call to update this process
-at once. A periodic ``reconcile`` compares every id and version, which also catches a writer whose
+the next check. A periodic ``reconcile`` compares every id and version, which also catches a writer whose
 transaction outlived the overlap window.
 """
 
@@ -237,26 +236,9 @@ class ScreeningIndex:
             repaired += len(gone) + len(stale)
         return repaired
 
-    async def update_one(self, conn: asyncpg.Connection, person_id: uuid.UUID) -> None:
-        async with self._lock:
-            rows = await self.sources[0].fetch(conn, [str(person_id)])
-            if rows:
-                await self._put(self.sources[0], rows)
-            else:
-                self._drop(str(person_id))
-
     def query(self, record: dict[str, Any], limit: int, threshold: float) -> list[Candidate]:
         return self.index.query(record, limit=limit, threshold=threshold)
 
 
 SCREENING = web.AppKey("screening_index", ScreeningIndex)
 
-
-async def on_record_changed(app: web.Application, person_id: uuid.UUID) -> None:
-    """Hook for the register: re-read one person into this process's index after its change committed."""
-    holder = app.get(SCREENING)
-    if holder is None or not holder.ready.is_set():
-        return  # not started, or still loading (the load will read the change)
-    from .appkeys import POOL
-    async with app[POOL].acquire() as conn:
-        await holder.update_one(conn, person_id)
