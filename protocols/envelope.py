@@ -89,10 +89,7 @@ def seal(message_type: str, body: dict[str, Any], *, sender: str, recipient: str
     public = message_type in PUBLIC_TYPES
     if public != (recipient == BROADCAST) or (not public and not _COUNTRY.fullmatch(recipient)):
         raise ValueError("public messages go to '*', all others to one country")
-    try:
-        clean = validate_body(message_type, body, sender=sender, recipient=recipient)
-    except ValidationError as exc:
-        raise SchemaError(exc.field, exc.message, reason=exc.code) from None
+    clean = _validate_body(message_type, body, sender, recipient)
     for item in clean.get("items", []) if message_type == "feed_page" else []:
         if "error" in item:  # receivers tolerate a bad feed item; senders must not produce one
             raise SchemaError(item["error"]["field"], "fails its schema", reason=item["error"]["code"])
@@ -147,10 +144,7 @@ def open_envelope(data: bytes, *, me: str, keyring: Keyring, my_box_key: Private
         raise Expired("message has expired")
 
     raw_body = env["body"] if public else _decrypt(env["ciphertext"], my_box_key, max_bytes)
-    try:
-        body = validate_body(message_type, raw_body, sender=sender, recipient=recipient)
-    except ValidationError as exc:
-        raise SchemaError(exc.field, exc.message, reason=exc.code) from None
+    body = _validate_body(message_type, raw_body, sender, recipient)
     return VerifiedMessage(message_id, message_type, sender, recipient, created, expires, env["kid"], body)
 
 
@@ -203,8 +197,14 @@ def _decrypt(ciphertext: Any, my_box_key: PrivateKey | Iterable[PrivateKey] | No
     try:
         return strictjson.loads(plaintext, max_bytes=max_bytes)
     except strictjson.StrictJSONError as exc:
-        code = ErrorCode.TOO_LARGE if exc.code == "too_large" else ErrorCode(exc.code)
-        raise Malformed("body: " + exc.message, code=code) from None
+        raise Malformed("body: " + exc.message, code=ErrorCode(exc.code)) from None
+
+
+def _validate_body(message_type: str, body: Any, sender: str, recipient: str) -> dict[str, Any]:
+    try:
+        return validate_body(message_type, body, sender=sender, recipient=recipient)
+    except ValidationError as exc:
+        raise SchemaError(exc.field, exc.message, reason=exc.code) from None
 
 
 def _time(value: Any, field: str) -> dt.datetime:

@@ -23,7 +23,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from .encoding import b64u_decode, b64u_encode, format_time, parse_time
 from .errors import ExpiredKey, RevokedKey, UnknownKey
-from .validation import Code, ValidationError, clean_country, clean_int, expect_list, expect_mapping
+from .validation import Code, ValidationError, clean_exact_country, clean_int, expect_list, expect_mapping
 
 KID_PATTERN = re.compile(r"ed25519:[A-Za-z0-9_-]{1,32}", re.ASCII)
 MAX_KEYS = 16
@@ -113,9 +113,7 @@ class KeySet:
     @classmethod
     def from_json(cls, value: Any, field: str = "body") -> KeySet:
         obj = expect_mapping(value, field, ("country", "version", "keys"), required=("country", "version", "keys"))
-        country = obj["country"]
-        if clean_country(country, f"{field}.country") != country:
-            raise ValidationError(Code.INVALID_COUNTRY, f"{field}.country", "must be upper case")
+        country = clean_exact_country(obj["country"], f"{field}.country")
         version = clean_int(obj["version"], f"{field}.version", 1, 2**53 - 1)
         items = expect_list(obj["keys"], f"{field}.keys", MAX_KEYS, min_items=1)
         entries = [KeyEntry.from_json(item, f"{field}.keys[{i}]") for i, item in enumerate(items)]

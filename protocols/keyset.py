@@ -16,6 +16,7 @@ set signed with another trusted key; if every trusted key is lost, re-pin out of
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from .envelope import BROADCAST, MAX_TTL, VerifiedMessage, open_envelope, seal
@@ -62,6 +63,5 @@ def _keep_revocations(offered: KeySet, trusted: KeySet) -> KeySet:
             continue
         new = merged.get(old.kid)
         revoked_at = old.revoked_at if new is None or new.revoked_at is None else min(old.revoked_at, new.revoked_at)
-        merged[old.kid] = KeyEntry(old.kid, (new or old).verify_key, (new or old).box_key,
-                                   (new or old).not_before, (new or old).not_after, revoked_at)
+        merged[old.kid] = dataclasses.replace(new or old, revoked_at=revoked_at)
     return KeySet(offered.country, offered.version, merged.values())

@@ -37,9 +37,9 @@ from .validation import (
     Code,
     ValidationError,
     clean_ascii_id,
-    clean_country,
     clean_date,
     clean_enum,
+    clean_exact_country,
     clean_int,
     clean_text,
     expect_list,
@@ -149,7 +149,7 @@ def _travel_notice(body: Any, field: str, sender: str, recipient: str) -> dict[s
             "border_point": clean_ascii_id(obj["border_point"], join(field, "border_point"), 64),
             "direction": clean_enum(obj["direction"], join(field, "direction"), DIRECTIONS),
             "time": clean_time(obj["time"], join(field, "time")),
-            "destination_country": _exact_country(obj["destination_country"], join(field, "destination_country"))}
+            "destination_country": clean_exact_country(obj["destination_country"], join(field, "destination_country"))}
 
 
 def _receipt(body: Any, field: str, sender: str, recipient: str) -> dict[str, Any]:
@@ -203,13 +203,6 @@ def _feed_item(item: Any, where: str, sender: str, recipient: str) -> dict[str, 
         except ValidationError:
             record_id = None
         return {"seq": seq, "type": kind, "record_id": record_id, "error": {"code": exc.code, "field": exc.field}}
-
-
-def _exact_country(value: Any, field: str) -> str:
-    code = clean_country(value, field)
-    if code != value:
-        raise ValidationError(Code.INVALID_COUNTRY, field, "must be upper case")
-    return code
 
 
 SCHEMAS: dict[str, Validator] = {

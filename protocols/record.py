@@ -62,8 +62,8 @@ def validate_conviction(value: Any, field: str) -> dict[str, str]:
     return out
 
 
-def validate_convictions(value: Any, field: str = "convictions") -> list[dict[str, str]]:
-    items = expect_list(value, field, MAX_CONVICTIONS, min_items=1)
+def validate_convictions(value: Any, field: str = "convictions", *, min_items: int = 1) -> list[dict[str, str]]:
+    items = expect_list(value, field, MAX_CONVICTIONS, min_items=min_items)
     return [validate_conviction(item, f"{field}[{i}]") for i, item in enumerate(items)]
 
 
@@ -89,14 +89,10 @@ def validate_record_body(obj: Any, field: str = "") -> dict[str, Any]:
         raise ValidationError(Code.INVALID_TYPE, field or "body", "must be an object")
     body = expect_mapping(obj, field, RECORD_BODY_FIELDS, required=("person",))
     person = validate_person(body["person"], join(field, "person"))
-    convictions: list[dict[str, str]] = []
-    if body.get("convictions") is not None:
-        where = join(field, "convictions")
-        items = expect_list(body["convictions"], where, MAX_CONVICTIONS)
-        convictions = [validate_conviction(item, f"{where}[{i}]") for i, item in enumerate(items)]
     return {
         "person": person,
-        "convictions": convictions,
+        "convictions": validate_convictions(body["convictions"], join(field, "convictions"), min_items=0)
+        if body.get("convictions") is not None else [],
         "sharing": validate_sharing(body["sharing"], join(field, "sharing"))
         if body.get("sharing") is not None else None,
         "review_date": clean_date(body["review_date"], join(field, "review_date"))

@@ -87,23 +87,19 @@ def clean_text(value: Any, field: str, max_len: int, *, name: bool = False, allo
         bad = (_ASCII_CONTROLS_NAME if name else _ASCII_CONTROLS_TEXT).search(value)
         if bad is not None:
             raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a control character")
-        text = value.strip()
-        if len(text) > max_len:
-            raise ValidationError(Code.TOO_LONG, field, f"is longer than {max_len} characters")
-        if not text and not allow_empty:
-            raise ValidationError(Code.EMPTY, field, "must not be empty")
-        return text
-    for ch in value:
-        cat = unicodedata.category(ch)
-        if ch in _BIDI_CONTROLS:
-            raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a bidirectional control character")
-        if cat == "Cc" and not (not name and ch in "\n\t"):
-            raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a control character")
-        if cat == "Cs":
-            raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a lone surrogate")
-        if name and cat in ("Cf", "Co", "Cn") and ch not in _ALLOWED_FORMAT:
-            raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a format or unassigned character")
-    text = unicodedata.normalize("NFC", value).strip()
+        text = value.strip()  # ASCII is already NFC
+    else:
+        for ch in value:
+            cat = unicodedata.category(ch)
+            if ch in _BIDI_CONTROLS:
+                raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a bidirectional control character")
+            if cat == "Cc" and not (not name and ch in "\n\t"):
+                raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a control character")
+            if cat == "Cs":
+                raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a lone surrogate")
+            if name and cat in ("Cf", "Co", "Cn") and ch not in _ALLOWED_FORMAT:
+                raise ValidationError(Code.FORBIDDEN_CHARACTER, field, "contains a format or unassigned character")
+        text = unicodedata.normalize("NFC", value).strip()
     if len(text) > max_len:
         raise ValidationError(Code.TOO_LONG, field, f"is longer than {max_len} characters")
     if not text and not allow_empty:
@@ -125,6 +121,14 @@ def clean_country(value: Any, field: str) -> str:
     code = value.upper()
     if pycountry.countries.get(alpha_2=code) is None:
         raise ValidationError(Code.INVALID_COUNTRY, field, "is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def clean_exact_country(value: Any, field: str) -> str:
+    """Like :func:`clean_country`, but only the upper-case spelling (signed wire values have one spelling)."""
+    code = clean_country(value, field)
+    if code != value:
+        raise ValidationError(Code.INVALID_COUNTRY, field, "must be upper case")
     return code
 
 
