@@ -49,36 +49,7 @@ from .types import MISSING, FeatureResult
 
 WEIGHTS_RESOURCE = "model_weights.json"
 
-Comparator = Callable[[Prepared, Prepared], FeatureResult]
 TokenFrequency = Callable[[str], float]
-
-
-def _names(a: Prepared, b: Prepared) -> FeatureResult:
-    return compare_names(a.names, b.names)
-
-
-def _birth_date(a: Prepared, b: Prepared) -> FeatureResult:
-    return compare_birth_dates(a.birth_date, b.birth_date)
-
-
-def _documents(a: Prepared, b: Prepared) -> FeatureResult:
-    return compare_documents(a.documents, b.documents)
-
-
-def _sex(a: Prepared, b: Prepared) -> FeatureResult:
-    return compare_sex(a.sex, b.sex)
-
-
-def _nationalities(a: Prepared, b: Prepared) -> FeatureResult:
-    return compare_nationalities(a.nationalities, b.nationalities)
-
-
-def _addresses(a: Prepared, b: Prepared) -> FeatureResult:
-    return compare_addresses(a.addresses, b.addresses)
-
-
-def _birth_place(a: Prepared, b: Prepared) -> FeatureResult:
-    return compare_birth_places(a.birth_place, b.birth_place)
 
 
 # The order in which score_above compares: features that can add the most weight first (so that the bound
@@ -88,12 +59,17 @@ _ORDER = {"document": 0, "birth_date": 1, "address": 2, "birth_place": 3, "sex":
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """One row of the model table: a name, the comparison and its levels (best first, MISSING excluded)."""
+    """One row of the model table: a name, the ``Prepared`` field it reads, the comparison of the two
+    fields' values and its levels (best first, MISSING excluded)."""
 
     name: str
-    compare: Comparator
+    field: str
+    compare_values: Callable[[Any, Any], FeatureResult]
     levels: tuple[str, ...]
     floor: float | None = None  # no level of this feature may weigh less (a judgement the data cannot make)
+
+    def compare(self, a: Prepared, b: Prepared) -> FeatureResult:
+        return self.compare_values(getattr(a, self.field), getattr(b, self.field))
 
 
 def _levels(levels: Any) -> tuple[str, ...]:
@@ -102,13 +78,14 @@ def _levels(levels: Any) -> tuple[str, ...]:
 
 # The model. Order matters only for the printed explanation.
 FEATURES: tuple[Feature, ...] = (
-    Feature("name", _names, _levels(NAME_LEVELS)),
-    Feature("birth_date", _birth_date, _levels(DATE_LEVELS)),
-    Feature("document", _documents, _levels(DOCUMENT_LEVELS)),
-    Feature("sex", _sex, _levels(SEX_LEVELS)),
-    Feature("nationality", _nationalities, _levels(NATIONALITY_LEVELS)),
-    Feature("address", _addresses, _levels(ADDRESS_LEVELS)),
-    Feature("birth_place", _birth_place, _levels(PLACE_LEVELS), floor=magic.BIRTH_PLACE_MIN_WEIGHT),
+    Feature("name", "names", compare_names, _levels(NAME_LEVELS)),
+    Feature("birth_date", "birth_date", compare_birth_dates, _levels(DATE_LEVELS)),
+    Feature("document", "documents", compare_documents, _levels(DOCUMENT_LEVELS)),
+    Feature("sex", "sex", compare_sex, _levels(SEX_LEVELS)),
+    Feature("nationality", "nationalities", compare_nationalities, _levels(NATIONALITY_LEVELS)),
+    Feature("address", "addresses", compare_addresses, _levels(ADDRESS_LEVELS)),
+    Feature("birth_place", "birth_place", compare_birth_places, _levels(PLACE_LEVELS),
+            floor=magic.BIRTH_PLACE_MIN_WEIGHT),
 )
 
 
