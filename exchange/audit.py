@@ -168,8 +168,6 @@ async def seal_loop(pool: asyncpg.Pool, every: float = SEAL_INTERVAL) -> None:
         try:
             async with pool.acquire() as conn:
                 await seal(conn)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the database may be away for a while: keep trying, never give up
+        except Exception:  # the database may be away for a while: keep trying (cancellation is not an Exception)
             log.exception("audit sealing failed; retrying")
         await asyncio.sleep(every)
