@@ -16,14 +16,12 @@ from hypothesis import strategies as st
 
 from protocols import errors
 from protocols.canonical import CanonicalError, canonical_bytes
-from protocols.messages import validate_body
+from protocols.messages import MESSAGE_TYPES, validate_body
 from protocols.person import validate_person
 from protocols.validation import ValidationError
 
 FUZZ = Path(__file__).resolve().parents[1] / "bench" / "fuzz_long.py"
 TARGETS = ("envelope", "strictjson", "canonical", "names", "mrz", "dates")
-MESSAGE_TYPES = ("record_upsert", "record_withdrawal", "match_query", "match_result", "record_request",
-                 "travel_notice", "receipt", "feed_page", "key_set")
 BOUNDED = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 anything = st.recursive(
