@@ -84,6 +84,13 @@ def split_partner_key(key: str) -> tuple[str, str] | None:
     return country, record_id
 
 
+def audit_ref(key: str) -> str:
+    """How the audit log names a record: our person UUID, or ``<country>:<record id>`` for a partner's (as the
+    federation's and the alert views' audit rows do), so one search by record id finds every row."""
+    partner = split_partner_key(key)
+    return key if partner is None else f"{partner[0]}:{partner[1]}"
+
+
 def _partner_record(row: asyncpg.Record) -> dict[str, Any]:
     person = row["person"] if isinstance(row["person"], dict) else {}
     return {**person, "id": partner_key(row["country"], row["record_id"])}

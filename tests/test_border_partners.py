@@ -79,6 +79,9 @@ async def test_partner_record_hit_is_alerted_and_its_travel_notice_goes_to_that_
     assert out["type"] == "travel_notice" and out["status"] == "pending"
     assert out["body"]["record_reference"] == record_id and out["body"]["destination_country"] == "TH"
     assert validate_body("travel_notice", out["body"], sender="KH", recipient="TH") == out["body"]
+    # the alert, its view and its decision name the partner record the same way in the audit log
+    actions = await owner_conn.fetch("SELECT action FROM audit_log WHERE $1 = ANY(record_ids)", f"TH:{record_id}")
+    assert {"border.alert", "border.alert.view", "border.alert.decision"} <= {r["action"] for r in actions}
 
 
 async def test_our_record_hit_is_queued_for_the_registered_partner(client, officers, owner_conn):

@@ -28,7 +28,7 @@ from ..middleware import actor, principal
 from ..params import int_param, only_params, record_id, time_param
 from ..policy import policy
 from ..registry.idempotency import HEADER, key_of, request_hash
-from ..screening_index import SCREENING
+from ..screening_index import SCREENING, audit_ref
 from . import store
 from .config import BORDER_SETTINGS
 from .flags import ordered, recommend, rule_flags
@@ -101,7 +101,7 @@ async def submit_check(request: web.Request) -> web.Response:
                     "direction": check.direction, "situation": check.situation}))
         for alert_id, hit in zip(alert_ids, hits, strict=True):
             await audit.write(conn, who_acts, audit.Entry(
-                "border.alert", record_ids=[str(alert_id), str(check_id), hit.person_id],
+                "border.alert", record_ids=[str(alert_id), str(check_id), audit_ref(hit.person_id)],
                 detail={"subject": hit.subject, "probability": round(hit.probability, 4)}))
     return web.json_response(answer, status=201)
 
