@@ -99,8 +99,8 @@ def _record_upsert(body: Any, field: str, sender: str, recipient: str) -> dict[s
             "version": clean_int(obj["version"], join(field, "version"), 1, MAX_VERSION),
             "source_country": sender,
             "person": validate_person(obj["person"], join(field, "person")),
-            "convictions": validate_convictions(obj["convictions"], join(field, "convictions"))
-            if obj.get("convictions") else [],
+            "convictions": validate_convictions(obj["convictions"], join(field, "convictions"), min_items=0)
+            if obj.get("convictions") is not None else [],
             "review_date": clean_date(obj["review_date"], join(field, "review_date"))
             if obj.get("review_date") is not None else None}
 

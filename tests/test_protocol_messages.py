@@ -56,6 +56,8 @@ def test_record_upsert_rules() -> None:
     assert check("record_upsert", bare)["convictions"] == []
     assert check("record_upsert", {**good, "convictions": []})["convictions"] == []
     refused("record_upsert", {**good, "convictions": [{"court": "x"}]}, "body.convictions[0].case_number")
+    for wrong in (0, "", {}, False):  # a wrong type is refused, never read as "no convictions"
+        assert refused("record_upsert", {**good, "convictions": wrong}, "body.convictions").code == "invalid_type"
     refused("record_upsert", {**good, "review_date": "2031-02-30"}, "body.review_date")
     refused("record_upsert", {**good, "review_date": "٢٠٣١-٠٦-٢٠"}, "body.review_date")  # non-ASCII digits
     nul = {**good, "person": {**PERSON, "names": [{"full": "Sok\x00Dara"}]}}
