@@ -12,11 +12,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
+from protocols.envelope import seal
+
 from ..config import Settings
 from . import identity
+from .partners import Partner
 from .transport import HttpTransport, Transport
 
 
@@ -62,6 +66,14 @@ class Federation:
                 raise NodeKeysMissing(str(exc)) from None
             self._stamp = stamp
         return self._cached
+
+    def seal_to(self, partner: Partner, kind: str, body: dict[str, Any], now: dt.datetime | None = None,
+                message_id: str | None = None) -> bytes:
+        """Seal one ``kind`` message to ``partner``: signed with our current key, encrypted to its box key."""
+        now = self.now() if now is None else now
+        signer = self.node().signer(now)
+        return seal(kind, body, sender=self.country, recipient=partner.country, signing_key=signer.signing_key,
+                    kid=signer.kid, recipient_box_key=partner.key_set.box_key(now), now=now, message_id=message_id)
 
 
 FEDERATION = web.AppKey("federation", Federation)

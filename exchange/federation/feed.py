@@ -27,7 +27,7 @@ import asyncpg
 from aiohttp import web
 
 from protocols.encoding import format_time
-from protocols.envelope import open_envelope, seal
+from protocols.envelope import open_envelope
 from protocols.errors import Malformed, ProtocolError, Replayed
 from protocols.feed import check_feed_page
 
@@ -75,7 +75,6 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
         cursor = _cursor(message.body["accepted"])
         refused = {r["id"]: r["code"] for r in message.body["rejected"]}
         fed = federation(request)
-        page_id_row = None
         async with request.app[POOL].acquire() as conn, conn.transaction():
             claimed = await conn.fetchval(
                 """INSERT INTO inbox (message_id, sender, type, kid, signature, envelope, receipt)
@@ -108,15 +107,11 @@ async def serve_feed(request: web.Request) -> web.StreamResponse:
                 "federation.feed", record_ids=[], detail={"request_id": message.id, "cursor": cursor,
                                                           "acknowledged": acked, "items": len(items),
                                                           "refused_by_partner": message.body["rejected"]}))
-            page_id_row = partner
         now = fed.now()
-        body = {"sender": fed.country, "recipient": page_id_row.country, "items": items,
+        body = {"sender": fed.country, "recipient": partner.country, "items": items,
                 "next_cursor": f"seq:{rows[PAGE - 1]['seq']}" if len(rows) > PAGE else None,
                 "expires": format_time(now + PAGE_TTL)}
-        signer = fed.node().signer(now)
-        sealed = seal("feed_page", body, sender=fed.country, recipient=page_id_row.country,
-                      signing_key=signer.signing_key, kid=signer.kid,
-                      recipient_box_key=page_id_row.key_set.box_key(now), now=now)
+        sealed = fed.seal_to(partner, "feed_page", body, now)
         return web.Response(body=sealed, content_type="application/json")
 
     return await answer_errors(request, "feed", work)
@@ -168,16 +163,11 @@ async def _pull_page(fed: Federation, pool: asyncpg.Pool, country: str, result: 
         if state is None or partner is None or not partner.active:
             result.busy = True
             return False
-        now = fed.now()
-        signer = node.signer(now)
         last_page = None if state["last_page_id"] is None else str(state["last_page_id"])
         refused_before = [] if last_page is None else (await conn.fetchval(
             "SELECT receipt->'rejected' FROM inbox WHERE message_id = $1", state["last_page_id"]) or [])
         try:
-            request = seal("receipt", feed_request_body(last_page, state["last_seq"], refused_before),
-                           sender=fed.country,
-                           recipient=country, signing_key=signer.signing_key, kid=signer.kid,
-                           recipient_box_key=partner.key_set.box_key(now), now=now)
+            request = fed.seal_to(partner, "receipt", feed_request_body(last_page, state["last_seq"], refused_before))
             answer = await fed.transport.post(partner.endpoint("feed"), request)
             if answer.status != 200:
                 raise TransportError(f"http {answer.status}")

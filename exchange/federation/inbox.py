@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from protocols.envelope import VerifiedMessage, seal
+from protocols.envelope import VerifiedMessage
 from protocols.errors import Malformed
 
 from .. import audit
@@ -119,10 +119,6 @@ async def _dispatch(conn: asyncpg.Connection, message: VerifiedMessage, data: by
 
 
 def _reply(fed: Federation, partner: partners.Partner, stored: dict[str, Any], *, replayed: bool) -> web.Response:
-    now = fed.now()
-    signer = fed.node().signer(now)
-    data = seal(stored["type"], stored["body"], sender=fed.country, recipient=partner.country,
-                signing_key=signer.signing_key, kid=signer.kid, recipient_box_key=partner.key_set.box_key(now),
-                now=now)
+    data = fed.seal_to(partner, stored["type"], stored["body"])
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return web.Response(body=data, status=200, content_type="application/json", headers=headers)

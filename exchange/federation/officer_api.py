@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from protocols.envelope import open_envelope, seal
+from protocols.envelope import open_envelope
 from protocols.errors import ProtocolError
 from protocols.messages import PURPOSES as PROTOCOL_PURPOSES
 from protocols.messages import validate_body
@@ -47,10 +47,7 @@ class PartnerUnavailable(ApiError):
 
 async def _ask(fed: Federation, partner: partner_registry.Partner, kind: str, body: dict[str, Any]) -> Any:
     """Send one message to ``partner``'s inbox now and return its verified answer."""
-    node, now = fed.node(), fed.now()
-    signer = node.signer(now)
-    data = seal(kind, body, sender=fed.country, recipient=partner.country, signing_key=signer.signing_key,
-                kid=signer.kid, recipient_box_key=partner.key_set.box_key(now), now=now)
+    data = fed.seal_to(partner, kind, body)
     try:
         answer = await fed.transport.post(partner.endpoint("inbox"), data)
     except TransportError:
@@ -59,7 +56,7 @@ async def _ask(fed: Federation, partner: partner_registry.Partner, kind: str, bo
         raise PartnerUnavailable(f"the partner refused the message (HTTP {answer.status})")
     try:
         return open_envelope(answer.body, me=fed.country, keyring=partner_registry.PartnerKeyring([partner]),
-                             my_box_key=node.box_secrets(), now=fed.now())
+                             my_box_key=fed.node().box_secrets(), now=fed.now())
     except ProtocolError as exc:
         raise PartnerUnavailable(f"the partner's answer did not verify ({exc.code})") from None
 

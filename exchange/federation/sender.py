@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 
 from protocols import strictjson
-from protocols.envelope import open_envelope, seal
+from protocols.envelope import open_envelope
 from protocols.errors import ProtocolError
 
 from .. import audit
@@ -69,12 +69,9 @@ def next_backoff(previous: float, cap: float, rng_uniform: float) -> tuple[float
 async def deliver(fed: Federation, partner: partner_registry.Partner, row: asyncpg.Record,
                   now: dt.datetime) -> Outcome:
     """Seal one outbox row for ``partner``, post it, and judge the answer."""
-    node = fed.node()
-    signer = node.signer(now)
     try:
-        data = seal(row["type"], wire_body(row["type"], row["body"], fed.country), sender=fed.country,
-                    recipient=partner.country, signing_key=signer.signing_key, kid=signer.kid,
-                    recipient_box_key=partner.key_set.box_key(now), now=now, message_id=str(row["message_id"]))
+        data = fed.seal_to(partner, row["type"], wire_body(row["type"], row["body"], fed.country), now,
+                           message_id=str(row["message_id"]))
     except ProtocolError as exc:
         return Outcome("retry" if exc.status == 401 else "rejected", None, f"local: {exc.code}")
     except ValueError:
@@ -91,7 +88,7 @@ async def deliver(fed: Federation, partner: partner_registry.Partner, row: async
         return Outcome("retry", answer.status, f"http {answer.status}")
     try:
         receipt = open_envelope(answer.body, me=fed.country, keyring=partner_registry.PartnerKeyring([partner]),
-                                my_box_key=node.box_secrets(), now=fed.now())
+                                my_box_key=fed.node().box_secrets(), now=fed.now())
     except ProtocolError as exc:
         return Outcome("retry", 200, f"invalid receipt: {exc.code}")
     if receipt.type != "receipt" or receipt.sender != partner.country or \
