@@ -28,6 +28,11 @@ async def _head(node, country, record_id):
         country, record_id)
 
 
+async def _drain_th_and_vn(node):
+    for country in ("TH", "VN"):
+        await drain(node, country)
+
+
 async def test_a_record_registered_in_kh_is_pushed_to_th_and_vn(nodes):
     kh, th, vn = nodes["KH"], nodes["TH"], nodes["VN"]
     rid = await register(kh, record_body("Chan", "Sophal", passport="N1000001"))
@@ -75,8 +80,7 @@ async def test_a_record_registered_in_kh_is_pulled_by_th_and_vn_and_the_pull_ack
 async def test_corrections_and_withdrawals_reach_every_past_recipient_and_are_acknowledged(nodes):
     kh, th, vn = nodes["KH"], nodes["TH"], nodes["VN"]
     rid = await register(kh, record_body("Pich", "Vanna", passport="N1000003"))
-    await drain(kh, "TH")
-    await drain(kh, "VN")
+    await _drain_th_and_vn(kh)
     corrected = record_body("Pich", "Vannak", passport="N1000003")
     resp = await kh.client.put(f"/api/v1/records/{rid}", json=corrected,
                                headers={**kh.headers("registrar", None), "If-Match": '"1"'})
@@ -87,8 +91,7 @@ async def test_corrections_and_withdrawals_reach_every_past_recipient_and_are_ac
     listing = await kh.client.get("/api/v1/partners", headers=kh.headers("admin", None))
     depth = {p["country"]: p["queue_depth"] for p in (await listing.json())["partners"]}
     assert depth["TH"] >= 2 and depth["VN"] >= 2
-    await drain(kh, "TH")
-    await drain(kh, "VN")
+    await _drain_th_and_vn(kh)
     for node in (th, vn):
         head = await _head(node, "KH", rid)
         assert (head["current_version"], head["status"]) == (3, "withdrawn")
@@ -115,14 +118,12 @@ async def test_corrections_and_withdrawals_reach_every_past_recipient_and_are_ac
 async def test_narrowed_sharing_sends_an_erasure_to_the_past_recipient_only(nodes):
     kh, th, vn = nodes["KH"], nodes["TH"], nodes["VN"]
     rid = await register(kh, record_body("Lim", "Bopha", passport="N1000004"))
-    await drain(kh, "TH")
-    await drain(kh, "VN")
+    await _drain_th_and_vn(kh)
     narrowed = record_body("Lim", "Bopha", passport="N1000004", sharing=["VN"])
     resp = await kh.client.put(f"/api/v1/records/{rid}", json=narrowed,
                                headers={**kh.headers("registrar", None), "If-Match": '"1"'})
     assert resp.status == 200
-    await drain(kh, "TH")
-    await drain(kh, "VN")
+    await _drain_th_and_vn(kh)
     th_head, vn_head = await _head(th, "KH", rid), await _head(vn, "KH", rid)
     assert (th_head["current_version"], th_head["status"]) == (2, "withdrawn")
     assert (vn_head["current_version"], vn_head["status"]) == (2, "active")
@@ -183,8 +184,7 @@ async def test_the_background_loops_push_pull_and_refresh_keys_by_themselves(nod
 async def test_an_unacknowledged_correction_shows_as_overdue_until_acknowledged(nodes):
     kh = nodes["KH"]
     rid = await register(kh, record_body("Late", "Ack", passport="N1000077"))
-    await drain(kh, "TH")
-    await drain(kh, "VN")
+    await _drain_th_and_vn(kh)
     resp = await kh.client.put(f"/api/v1/records/{rid}", json=record_body("Late", "Acked", passport="N1000077"),
                                headers={**kh.headers("registrar", None), "If-Match": '"1"'})
     assert resp.status == 200

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 
@@ -19,7 +18,7 @@ import pytest
 from exchange.appkeys import POOL
 from exchange.database import create_pool
 from exchange.federation.context import Federation
-from exchange.federation.loops import send_loop
+from exchange.federation.loops import cancel_all, send_loop
 from exchange.federation.sender import send_batch
 from exchange.federation.transport import Answer, HttpTransport, TransportError
 
@@ -115,9 +114,7 @@ async def test_receiver_down_in_the_middle_of_a_push(nodes):
     try:
         await _until_drained(kh, "TH")
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_all([task])
         kh.fed.transport = real
         await flaky.close()
     assert flaky.failed == 6
@@ -189,11 +186,7 @@ async def test_two_sender_processes_on_one_database_send_nothing_twice(nodes):
     try:
         await _until_drained(kh, "VN")
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(tasks)
         for fed in feds:
             await fed.transport.close()
         await second_pool.close()

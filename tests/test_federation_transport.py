@@ -47,40 +47,40 @@ async def partner_server():
         await server.close()
 
 
-async def test_no_redirect_is_followed(partner_server):
-    server, hits = partner_server
-    transport = HttpTransport(timeout=5)
+@pytest.fixture
+async def transport():
+    """Make an HttpTransport with the given options; every one made is closed after the test."""
+    made: list[HttpTransport] = []
+
+    def make(**options) -> HttpTransport:
+        made.append(HttpTransport(**options))
+        return made[-1]
+
     try:
-        answer = await transport.post(str(server.make_url("/redirect")), b"{}")
+        yield make
     finally:
-        await transport.close()
+        for each in made:
+            await each.close()
+
+
+async def test_no_redirect_is_followed(partner_server, transport):
+    server, hits = partner_server
+    answer = await transport(timeout=5).post(str(server.make_url("/redirect")), b"{}")
     assert answer.status == 302 and hits == ["redirect"]
 
 
-async def test_an_answer_over_the_limit_is_refused(partner_server):
+async def test_an_answer_over_the_limit_is_refused(partner_server, transport):
     server, _ = partner_server
-    transport = HttpTransport(timeout=5, max_answer=1024 * 1024)
-    try:
-        with pytest.raises(TransportError, match="too large"):
-            await transport.post(str(server.make_url("/big")), b"{}")
-    finally:
-        await transport.close()
+    with pytest.raises(TransportError, match="too large"):
+        await transport(timeout=5, max_answer=1024 * 1024).post(str(server.make_url("/big")), b"{}")
 
 
-async def test_a_slow_partner_times_out(partner_server):
+async def test_a_slow_partner_times_out(partner_server, transport):
     server, _ = partner_server
-    transport = HttpTransport(timeout=0.3)
-    try:
-        with pytest.raises(TransportError):
-            await transport.get(str(server.make_url("/slow")))
-    finally:
-        await transport.close()
+    with pytest.raises(TransportError):
+        await transport(timeout=0.3).get(str(server.make_url("/slow")))
 
 
-async def test_an_unreachable_partner_is_a_transport_error():
-    transport = HttpTransport(timeout=2)
-    try:
-        with pytest.raises(TransportError):
-            await transport.post("http://127.0.0.1:9/federation/v1/inbox", b"{}")
-    finally:
-        await transport.close()
+async def test_an_unreachable_partner_is_a_transport_error(transport):
+    with pytest.raises(TransportError):
+        await transport(timeout=2).post("http://127.0.0.1:9/federation/v1/inbox", b"{}")

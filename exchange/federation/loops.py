@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from aiohttp import web
 
@@ -82,6 +82,16 @@ async def supervise(fed: Federation, app: web.Application, tasks: dict[str, asyn
         await asyncio.sleep(max(fed.settings.send_interval_ms / 1000, 1.0))
 
 
+async def cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait until each has ended (how it ended is not raised: this is shutdown)."""
+    tasks = list(tasks)
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
     """Start the federation loops (unless ``EXCHANGE_FEDERATION_LOOPS=0``), yield, stop them."""
     fed = app[FEDERATION]
@@ -90,9 +100,5 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in ([supervisor] if supervisor else []) + list(tasks.values()):
-            task.cancel()
-        for task in ([supervisor] if supervisor else []) + list(tasks.values()):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(([supervisor] if supervisor else []) + list(tasks.values()))
         await fed.transport.close()
