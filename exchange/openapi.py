@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from aiohttp import web
@@ -119,6 +121,11 @@ def build() -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _document_text() -> str:
+    return json.dumps(build())  # the document is fixed for the process: built once, on the first request
+
+
 @policy(public=True)
 async def document(request: web.Request) -> web.Response:
-    return web.json_response(build())
+    return web.json_response(text=_document_text())
