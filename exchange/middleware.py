@@ -23,7 +23,18 @@ from aiohttp import web
 from . import audit
 from .appkeys import CASE_REF, POOL, PRINCIPAL, PURPOSE, REQUEST_ID, SETTINGS, TOKEN_KEYS
 from .auth import Principal, decode_token, principal_for
-from .errors import ApiError, BadRequest, ErrorCode, Forbidden, TooManyRequests, Unauthorized, Unavailable
+from .errors import (
+    ApiError,
+    BadRequest,
+    ErrorCode,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 from .policy import PURPOSES, policy_of
 from .ratelimit import LIMITS
 
@@ -46,6 +57,8 @@ _DB_DOWN = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.O
 # A transaction lost a race it can safely run again (it rolled back): the handler is retried, never surfaced.
 _RETRYABLE = (asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError)
 RETRIES = 3
+# aiohttp's own refusals (no route, wrong method, body past client_max_size) as our error classes
+_AIOHTTP_REFUSALS: dict[int, type[ApiError]] = {404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge}
 
 
 def request_id(request: web.Request) -> str:
@@ -119,11 +132,10 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED,
-                413: ErrorCode.BODY_TOO_LARGE}.get(exc.status, ErrorCode.INVALID_FIELD)
-        refused = ApiError(exc.reason or "request refused", code=code,
-                           headers={"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
-        refused.status = exc.status  # a 405 keeps its Allow header (RFC 9110)
+        kind = _AIOHTTP_REFUSALS.get(exc.status, BadRequest)
+        refused = kind(exc.reason or "request refused",  # a 405 keeps its Allow header (RFC 9110)
+                       headers={"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+        refused.status = exc.status  # any other 4xx/5xx of aiohttp keeps its status, with BadRequest's code
         return error_response(refused, request_id(request))
     except _DB_DOWN:
         log.warning("database unavailable", extra={"fields": {"request_id": request_id(request)}})
