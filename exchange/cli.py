@@ -30,6 +30,7 @@ import asyncpg
 from protocols.validation import ValidationError
 
 from . import audit, logs
+from .auth import ROLES
 from .backup import BackupError
 from .config import ConfigError, Settings
 from .database import connect, target_for
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="manage officer accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create an account and print its password and TOTP URI")
     add.add_argument("--username", required=True)
-    add.add_argument("--role", required=True, choices=["admin", "registrar", "liaison", "immigration", "auditor"])
+    add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--border-point", default=None, help="required for the immigration role, e.g. POIPET")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument("--json", action="store_true", help="print one JSON object {username, password, totp_uri}")
