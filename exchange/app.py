@@ -48,9 +48,13 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
                 sealer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sealer
-                async with app[POOL].acquire() as conn:  # seal what the last requests wrote
-                    await audit.seal(conn)
-                await app[POOL].close()
+                try:
+                    async with app[POOL].acquire() as conn:  # seal what the last requests wrote
+                        await audit.seal(conn)
+                except Exception:  # the database may be gone: the rows stay pending for the next start
+                    log.exception("final audit sealing failed")
+                finally:
+                    await app[POOL].close()
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(border_jobs)  # screening index (load, reconcile) and the retention purge

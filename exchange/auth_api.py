@@ -76,7 +76,8 @@ async def login(request: web.Request) -> web.Response:
                                    sid, user["id"], now + SESSION_LIFETIME)
                 await audit.write(conn, who, audit.Entry("auth.login", "ok"))
     if failed:
-        raise Unauthorized(INVALID_CREDENTIALS + " (accounts lock for 15 minutes after 5 failures)",
+        raise Unauthorized(f"{INVALID_CREDENTIALS} (accounts lock for {settings.lockout_seconds // 60} minutes after "
+                           f"{settings.lockout_failures} failures)",
                            code=ErrorCode.INVALID_CREDENTIALS)
     token, ttl = issue_token(app[TOKEN_KEYS], settings, user["id"], sid, now)
     return web.json_response({"token": token, "token_type": "Bearer", "expires_in": ttl, "role": user["role"],

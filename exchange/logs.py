@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import sys
+import traceback
 
 
 class JsonFormatter(logging.Formatter):
@@ -19,7 +20,10 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             # the exception type and where it happened; exception messages may carry data, so not the message
             out["exception"] = record.exc_info[0].__name__
-            out["trace"] = self.formatException(record.exc_info).splitlines()[-3:-1]
+            # where it happened, as file:line function frames: never the formatted text, whose last lines are the
+            # exception's (possibly multi-line) message
+            out["trace"] = [f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+                            for frame in traceback.extract_tb(record.exc_info[2])[-4:]]
         return json.dumps(out, ensure_ascii=True, default=str)
 
 
