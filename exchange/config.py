@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from protocols.validation import ValidationError, clean_country
@@ -79,7 +79,6 @@ class Settings:
     ack_overdue_s: int = 86400
     search_rate: int = 600
     login_rate: int = 10
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
