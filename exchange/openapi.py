@@ -15,6 +15,7 @@ from .border.openapi import OPERATIONS as BORDER_OPERATIONS
 from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .policy import PURPOSES, policy
 from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
+from .search_openapi import OPERATIONS as SEARCH_OPERATIONS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -90,6 +91,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     **RECORD_OPERATIONS,  # /api/v1/records (exchange/registry/openapi.py)
     **FEDERATION_OPERATIONS,  # partners, partner records, record requests, /federation/v1 (exchange/federation)
     **BORDER_OPERATIONS,  # /border, /border-points, /alerts (exchange/border/openapi.py)
+    **SEARCH_OPERATIONS,  # /api/v1/search (exchange/search_openapi.py)
 }
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from . import audit_api, auth_api, health, openapi, users_api
+from . import audit_api, auth_api, health, openapi, search_api, users_api
 from .border import alerts as border_alerts
 from .border import api as border_api
 from .border import points as border_points
@@ -44,6 +44,7 @@ ROUTES = [
     ("PATCH", "/api/v1/border-points/{id}", border_points.edit_point),
     ("GET", "/api/v1/alerts", border_alerts.list_alerts),
     ("POST", "/api/v1/alerts/{id}/decision", border_alerts.decide),
+    ("POST", "/api/v1/search", search_api.search_person),
     ("GET", "/api/v1/partners", federation_status.list_partners),
     ("GET", "/api/v1/partner-records", federation_status.list_partner_records),
     ("POST", "/api/v1/partner-queries", federation_officer.ask_partner),

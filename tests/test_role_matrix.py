@@ -49,6 +49,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("PATCH", "/api/v1/border-points/{id}"): frozenset({"admin"}),
     ("GET", "/api/v1/alerts"): frozenset({"liaison"}),
     ("POST", "/api/v1/alerts/{id}/decision"): frozenset({"liaison"}),
+    ("POST", "/api/v1/search"): frozenset({"liaison", "registrar"}),
     ("GET", "/api/v1/partners"): frozenset({"admin", "liaison"}),
     ("GET", "/api/v1/partner-records"): frozenset({"liaison"}),
     ("POST", "/api/v1/partner-queries"): frozenset({"liaison"}),
