@@ -10,6 +10,7 @@
     exchange border purge [--days N]          erase personal data of border checks older than N days
     exchange backup --to FILE                 pg_dump of the database (exchange/backup.py)
     exchange restore --from FILE --database NAME   pg_restore into a new database, then verify the audit chain
+    exchange post init|record|sync|status|discard  a border post's client and offline queue (exchange/postclient/)
 
 Every command reads its settings from the environment (see exchange/config.py) and works whether or not the
 service is running on the same home folder: with the embedded database it joins the running server rather
@@ -36,6 +37,7 @@ from .config import ConfigError, Settings
 from .database import connect, target_for
 from .federation import commands as federation_commands
 from .migrate import MigrationError, installed_version, migrate
+from .postclient import cli as post_cli
 from .users import create_user, set_disabled
 
 CLI_ACTOR = audit.Actor(username="cli", role="operator", request_id="cli")
@@ -64,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, default=None,
                        help="retention in days (default: EXCHANGE_BORDER_RETENTION_DAYS, else 90)")
     federation_commands.add_parsers(sub)
+    post_cli.add_parser(sub)
     dump = sub.add_parser("backup", help="dump the database with pg_dump (custom format)")
     dump.add_argument("--to", required=True, type=Path, help="the backup file to write")
     back = sub.add_parser("restore", help="restore a backup into a new database and verify its audit chain")
@@ -183,6 +186,8 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "post":  # runs on a post's machine: no service settings, no database
+        return post_cli.run(args)
     try:
         settings = Settings.from_env()
         logs.setup(settings.log_level)
