@@ -1,6 +1,6 @@
 """The ``exchange`` command line.
 
-    exchange serve [--host H] [--port P]      run the service (default 127.0.0.1:8080)
+    exchange serve [--host H] [--port P] [--workers N]   run the service (default 127.0.0.1:8080, 1 process)
     exchange migrate                          apply the missing migrations and print the version
     exchange user add --username U --role R [--border-point P] [--password-stdin] [--json]
     exchange user disable --username U
@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -49,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1, choices=range(1, 33), metavar="N",
+                       help="service processes sharing the port (SO_REUSEPORT); each holds its own screening index")
     sub.add_parser("migrate", help="apply the missing database migrations")
     user = sub.add_parser("user", help="manage officer accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create an account and print its password and TOTP URI")
@@ -175,13 +179,45 @@ def _cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+def _serve_process(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     from aiohttp import web
 
     from .app import create_app
-    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None,
-                shutdown_timeout=10)
-    return 0
+    logs.setup(settings.log_level)  # a spawned worker starts with a fresh interpreter
+    web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None, shutdown_timeout=10,
+                reuse_port=reuse_port or None)
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """One process, or ``--workers`` processes bound to the same port with SO_REUSEPORT (the kernel spreads the
+    connections). Each worker is a whole service: its own pool, screening index (loaded and refreshed from the
+    database, so a change made through one worker is seen by the next check on any other), sealer and loops.
+    With the embedded database this process holds the server while the workers join it."""
+    if args.workers == 1:
+        _serve_process(settings, args.host, args.port, False)
+        return 0
+    import multiprocessing
+    import signal
+
+    from .database import embedded_server
+    with contextlib.ExitStack() as stack:
+        if settings.database_url is None:
+            stack.enter_context(embedded_server(settings.home))
+        spawn = multiprocessing.get_context("spawn")
+        workers = [spawn.Process(target=_serve_process, args=(settings, args.host, args.port, True),
+                                 name=f"exchange-worker-{i}") for i in range(args.workers)]
+        for worker in workers:
+            worker.start()
+
+        def stop(signum: int, _frame: object) -> None:
+            for worker in workers:
+                if worker.is_alive() and worker.pid is not None:
+                    os.kill(worker.pid, signum)
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        for worker in workers:
+            worker.join()
+        return max((w.exitcode or 0) for w in workers)
 
 
 def main(argv: list[str] | None = None) -> int:
