@@ -99,7 +99,9 @@ def issue_token(keys: TokenKeys, settings: Settings, user_id: int, session_id: u
     return token, settings.token_ttl
 
 
-def decode_token(keys: TokenKeys, settings: Settings, token: str) -> dict:
+def decode_token(keys: TokenKeys, settings: Settings, token: str, *, verify_exp: bool = True) -> dict:
+    """The verified claims of an officer token. ``verify_exp=False`` only for the web session cookie, whose
+    lifetime is the session's (idle timeout, revocation, 12 h cap: ``principal_for``), not the token's."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -111,7 +113,7 @@ def decode_token(keys: TokenKeys, settings: Settings, token: str) -> dict:
         raise Unauthorized("the token is not accepted", code=ErrorCode.INVALID_TOKEN)
     try:
         claims = jwt.decode(token, key, algorithms=["EdDSA"], audience=OFFICER_AUDIENCE, issuer=settings.issuer,
-                            options={"require": _REQUIRED_CLAIMS}, leeway=5)
+                            options={"require": _REQUIRED_CLAIMS, "verify_exp": verify_exp}, leeway=5)
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired", code=ErrorCode.INVALID_TOKEN) from None
     except jwt.PyJWTError:

@@ -18,6 +18,7 @@
 | EXCHANGE_ACK_OVERDUE_S         | 86400          | a correction/withdrawal unacknowledged this long is overdue  |
 | EXCHANGE_SEARCH_RATE           | 600            | reads of personal data per minute per officer (429 past it)  |
 | EXCHANGE_LOGIN_RATE            | 10             | login attempts per minute per username and client address    |
+| EXCHANGE_COOKIE_SECURE         | 1              | 0: web session cookie without Secure (plain-HTTP test setups) |
 
 Secrets (database URLs may hold passwords) are wrapped in :class:`Secret` so they never print.
 """
@@ -79,6 +80,7 @@ class Settings:
     ack_overdue_s: int = 86400
     search_rate: int = 600
     login_rate: int = 10
+    cookie_secure: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -107,6 +109,7 @@ class Settings:
             ack_overdue_s=_int(env, "EXCHANGE_ACK_OVERDUE_S", 86400, 60, 30 * 86400),
             search_rate=_int(env, "EXCHANGE_SEARCH_RATE", 600, 1, 1_000_000),
             login_rate=_int(env, "EXCHANGE_LOGIN_RATE", 10, 1, 1_000_000),
+            cookie_secure=env.get("EXCHANGE_COOKIE_SECURE", "1") != "0",
         )
 
 

@@ -5,7 +5,7 @@
     ├── BadRequest (400)           invalid_json, invalid_field, missing_purpose, invalid_purpose, ...
     │   └── ValidationFailed (400) one field of the body is wrong (code from protocols.validation.Code)
     ├── Unauthorized (401)         not_authenticated, invalid_credentials, invalid_token, session_expired
-    ├── Forbidden (403)            forbidden
+    ├── Forbidden (403)            forbidden, csrf_failed
     ├── NotFound (404)             not_found
     ├── Conflict (409)             version_conflict, conflict, idempotency_mismatch
     ├── PreconditionFailed (412)   stale_version, if_match_required (428)
@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
     SESSION_EXPIRED = "session_expired"
     FORBIDDEN = "forbidden"
+    CSRF_FAILED = "csrf_failed"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     VERSION_CONFLICT = "version_conflict"

@@ -90,7 +90,8 @@ async def context(request: web.Request, handler) -> web.StreamResponse:
     try:
         response = await handler(request)
         status = response.status
-        response.headers.update(SECURITY_HEADERS)
+        for key, value in SECURITY_HEADERS.items():  # a web page sets its own CSP (exchange/web/render.py)
+            response.headers.setdefault(key, value)
         response.headers["X-Request-Id"] = rid
         return response
     finally:
@@ -123,11 +124,27 @@ async def _retrying(request: web.Request, handler) -> web.StreamResponse:
         raise Unavailable("the database is busy; try again", headers={"Retry-After": "1"}) from None
 
 
+def _is_page(request: web.Request) -> bool:
+    route = request.match_info.route
+    rule = policy_of(route.handler) if route.resource is not None else None
+    return rule is not None and rule.page
+
+
+def _page_error(request: web.Request, err: ApiError) -> web.StreamResponse:
+    from .web import guard, render  # the pages import this module
+
+    if isinstance(err, Unauthorized):
+        return guard.login_redirect(request)
+    return render.error_page(request, err)
+
+
 @web.middleware
 async def errors(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await _retrying(request, handler)
     except ApiError as err:
+        if _is_page(request):
+            return _page_error(request, err)
         return error_response(err, request_id(request))
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -170,6 +187,10 @@ async def access(request: web.Request, handler) -> web.StreamResponse:
     rule = policy_of(route.handler)
     if rule is not None and rule.public:
         return await handler(request)
+    if rule is not None and rule.page:
+        from .web.guard import page_access  # the pages import this module
+
+        return await page_access(request, handler, rule)
     app = request.app
     settings = app[SETTINGS]
     pool = app[POOL]

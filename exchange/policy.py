@@ -19,11 +19,14 @@ class Policy:
     roles: frozenset[str]
     public: bool = False
     purpose: bool = False  # the request reads personal data: X-Purpose is required
+    page: bool = False  # a web page (exchange/web): session cookie and CSRF instead of a bearer token
 
 
-def policy(*roles: str, public: bool = False, purpose: bool = False) -> Callable[[Handler], Handler]:
+def policy(*roles: str, public: bool = False, purpose: bool = False,
+           page: bool = False) -> Callable[[Handler], Handler]:
     def mark(handler: Handler) -> Handler:
-        handler.policy = Policy(frozenset(roles), public=public, purpose=purpose)  # type: ignore[attr-defined]
+        handler.policy = Policy(frozenset(roles), public=public, purpose=purpose,  # type: ignore[attr-defined]
+                                page=page)
         return handler
     return mark
 

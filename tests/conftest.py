@@ -7,9 +7,11 @@ owner URL of an existing server) makes the suite use that server instead, still 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohttp
 import asyncpg
 import pyotp
 import pytest
@@ -78,7 +81,8 @@ async def db_target(pg_cluster: PgCluster) -> AsyncIterator[Target]:
 
 @pytest.fixture(scope="session")
 def settings(pg_cluster: PgCluster) -> Settings:
-    return Settings(home=pg_cluster.home, issuer="exchange-kh-test", token_ttl=3600)
+    return Settings(home=pg_cluster.home, issuer="exchange-kh-test", token_ttl=3600,
+                    cookie_secure=False)  # the test client keeps no Secure cookie over plain HTTP
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +110,7 @@ class Officer:
     role: str
     border_point: str | None
     token: str = ""
+    last_step: int | None = None  # the last TOTP step used to log in (each works once)
 
     def code(self, at: dt.datetime | None = None) -> str:
         return pyotp.TOTP(self.totp_secret).at(at or dt.datetime.now(dt.UTC))
@@ -135,7 +140,7 @@ async def new_officer(db_target: Target, role: str, border_point: str | None = N
 
 async def login(client: TestClient, officer: Officer) -> Officer:
     resp = await client.post("/api/v1/auth/token", json={
-        "username": officer.username, "password": officer.password, "totp": officer.code()})
+        "username": officer.username, "password": officer.password, "totp": await fresh_code(officer)})
     assert resp.status == 200, await resp.text()
     officer.token = (await resp.json())["token"]
     return officer
@@ -149,3 +154,101 @@ async def officers(client: TestClient, db_target: Target) -> dict[str, Officer]:
         officer = await new_officer(db_target, role, "POIPET" if role == "immigration" else None)
         out[role] = await login(client, officer)
     return out
+
+
+# --- the web pages in a real browser (Playwright driving Debian's headless Chromium) -------------------------
+
+CHROMIUM = os.environ.get("EXCHANGE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    """One headless Chromium for the session. Missing Chromium fails the browser tests (scripts/test installs
+    it); set EXCHANGE_SKIP_BROWSER=1 to skip them on a machine that cannot have it."""
+    if os.environ.get("EXCHANGE_SKIP_BROWSER") == "1":
+        pytest.skip("EXCHANGE_SKIP_BROWSER=1")
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (one stat at fixture set-up)
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium (or apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def web_page(browser, client):
+    """A fresh browser context (its own cookies) at 1366x768 with the service's base URL as ``page.base``."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 768},
+                                        base_url=str(client.make_url("")).rstrip("/"))
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    try:
+        yield page
+    finally:
+        await context.close()
+
+
+async def web_login(page, officer: Officer) -> None:
+    """Log ``officer`` in through the login form (the TOTP code of a step not used yet)."""
+    await page.goto("/login")
+    await page.get_by_label("User name").fill(officer.username)
+    await page.get_by_label("Password").fill(officer.password)
+    await page.get_by_label("Code from your authenticator app").fill(await fresh_code(officer))
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_load_state()
+
+
+async def fresh_code(officer: Officer) -> str:
+    """A TOTP code the server will accept: each step works once per account, so another login of the same
+    officer soon after uses the next step's code (the server allows one step of drift), or waits for it."""
+    while True:
+        now_step = int(dt.datetime.now(dt.UTC).timestamp()) // 30
+        step = now_step if officer.last_step is None or officer.last_step < now_step else officer.last_step + 1
+        if step <= now_step + 1:
+            break
+        await asyncio.sleep(1)
+    officer.last_step = step
+    return pyotp.TOTP(officer.totp_secret).at(dt.datetime.fromtimestamp(step * 30, dt.UTC))
+
+
+def shot_path(name: str) -> Path | None:
+    """Where a browser test saves the screenshot ``name`` (docs/screenshots/ when EXCHANGE_SCREENSHOTS=1)."""
+    if os.environ.get("EXCHANGE_SCREENSHOTS") != "1":
+        return None
+    folder = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
+
+
+async def screenshot(page, name: str) -> None:
+    path = shot_path(name)
+    if path is not None:
+        await page.screenshot(path=str(path), full_page=True)
+
+
+@contextlib.asynccontextmanager
+async def web_session(client: TestClient) -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain HTTP client with its own cookie jar (one officer's browser, without the browser) on the service."""
+    jar = aiohttp.CookieJar(unsafe=True)  # keep cookies of the 127.0.0.1 test server
+    async with aiohttp.ClientSession(base_url=str(client.make_url("")), cookie_jar=jar) as session:
+        yield session
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]*)"', html)
+    assert found is not None, "the page has no CSRF field"
+    return found.group(1)
+
+
+async def web_login_http(session: aiohttp.ClientSession, officer: Officer) -> None:
+    """Log in through the login form over plain HTTP; afterwards the session's jar holds the session cookie."""
+    resp = await session.get("/login")
+    token = form_token(await resp.text())
+    resp = await session.post("/login", data={"csrf": token, "username": officer.username,
+                                              "password": officer.password, "totp": await fresh_code(officer)},
+                              allow_redirects=False)
+    assert resp.status == 303, await resp.text()

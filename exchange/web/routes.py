@@ -1,0 +1,10 @@
+"""Every page of the web interface: (method, path, handler); each handler carries ``@policy(..., page=True)``.
+``tests/test_web_roles.py`` walks this table with every role. Page modules add their ``PAGES`` list here."""
+
+from __future__ import annotations
+
+from . import pages_auth
+
+PAGES = [
+    *pages_auth.PAGES,
+]
