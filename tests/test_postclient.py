@@ -10,6 +10,7 @@ import io
 import json
 import os
 import socket
+import sqlite3
 import stat
 import sys
 import uuid
@@ -238,6 +239,20 @@ async def test_status_warns_when_a_queued_check_nears_the_14_day_window(post):
     code, out = await post.run("status")
     assert code == 1 and out["queued"] == 1 and out["near_window"] == [queued["key"]]
     assert 12 * 24 - 1 <= out["oldest_age_hours"] <= 12 * 24 + 1
+    code, out = await post.run("sync", url=f"http://127.0.0.1:{closed_port()}")  # the link is still down
+    assert code == 1 and out["stopped"] and out["queued"] == 1 and out["near_window"] == [queued["key"]]
+
+
+async def test_an_entry_changed_on_disk_is_set_aside_not_sent(post, home, owner_conn):
+    queued = await post.offline(family_body())
+    with sqlite3.connect(home / FILE_NAME) as conn:
+        sealed = bytearray(conn.execute("SELECT sealed FROM entries").fetchone()[0])
+        sealed[-1] ^= 1
+        conn.execute("UPDATE entries SET sealed = ?", (bytes(sealed),))
+    conn.close()
+    code, out = await post.run("sync")
+    assert code == 1 and out["results"][0]["code"] == "damaged_entry" and out["rejected"] == 1
+    assert await stored_for(owner_conn, queued["key"]) == []
 
 
 async def test_the_queue_file_holds_no_plaintext_and_a_wrong_passphrase_reads_nothing(post, home):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
+import sys
 from pathlib import Path
 
 from protocols.validation import ValidationError
@@ -77,7 +79,17 @@ async def run_async(args: argparse.Namespace, console: Console | None = None) ->
     except (QueueError, InputMissing) as err:
         console.problem(str(err))
         return 2
+    except sqlite3.DatabaseError as err:
+        console.problem(f"the queue file cannot be used ({type(err).__name__}): restore it or run init elsewhere")
+        return 2
+    except OSError as err:
+        console.problem(f"{err.strerror or type(err).__name__}: {err.filename or 'a file of the queue'}")
+        return 2
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(run_async(args))
+    try:
+        return asyncio.run(run_async(args))
+    except KeyboardInterrupt:
+        print("exchange post: interrupted; run `exchange post status` to see what is queued", file=sys.stderr)
+        return 130

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .console import Console
-from .local import offline_answer, prepare
+from .console import PASSPHRASE_ENV, Console
+from .local import WARN_BEFORE, offline_answer, prepare, window_left
 from .queue import Entry, Queue, QueueError
 from .service import Blocked, LoginFailed, Outcome, Refused, Service, Stored, Unreachable
 from .vault import DamagedEntry, WrongPassphrase
@@ -50,7 +50,7 @@ def _now() -> dt.datetime:
 
 
 def unlock(queue: Queue, console: Console) -> None:
-    tries = PASSPHRASE_TRIES if console.interactive and not console.env.get("EXCHANGE_POST_PASSPHRASE") else 1
+    tries = PASSPHRASE_TRIES if console.interactive and not console.env.get(PASSPHRASE_ENV) else 1
     for _ in range(tries):
         try:
             queue.unlock(console.passphrase())
@@ -150,7 +150,12 @@ async def _sync(queue: Queue, opts: Options, console: Console) -> int:
                 summary["stopped"] = _why(unreachable)
             else:
                 await _replay(queue, service, todo, console, summary)
-    summary["queued"] = len(queue.entries("queued"))
+    left = queue.entries("queued")
+    summary["queued"] = len(left)
+    summary["near_window"] = [e.key for e in left if window_left(e.check_time, _now()) <= WARN_BEFORE]
+    if summary["near_window"]:
+        console.say(f"WARNING: {len(summary['near_window'])} queued checks are near or past the service's 14-day "
+                    "window: sync again soon (see `exchange post status`)")
     summary["rejected_total"] = len(queue.entries("rejected"))
     console.say(f"sync: {summary['sent']} sent, {summary['already_stored']} already stored, "
                 f"{summary['rejected']} rejected, {summary['queued']} still queued"
