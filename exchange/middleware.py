@@ -156,8 +156,8 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
         return error_response(refused, request_id(request))
     except _DB_DOWN:
         log.warning("database unavailable", extra={"fields": {"request_id": request_id(request)}})
-        return error_response(Unavailable("the database is unavailable; try again shortly",
-                                          headers={"Retry-After": "5"}), request_id(request))
+        down = Unavailable("the database is unavailable; try again shortly", headers={"Retry-After": "5"})
+        return _page_error(request, down) if _is_page(request) else error_response(down, request_id(request))
     except Exception:
         log.exception("unhandled error", extra={"fields": {"request_id": request_id(request)}})
         return error_response(ApiError("internal error; quote the request id to the operators"),
