@@ -22,6 +22,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "/login": PUBLIC,
     "/lang/{lang}": PUBLIC,
     "/static/{name}": PUBLIC,
+    "/desk": frozenset({"liaison"}),
+    "/alerts/{id}": frozenset({"liaison"}),
+    "/search": frozenset({"liaison", "registrar"}),
+    "/partners": frozenset({"admin", "liaison"}),
+    "/partner-records": frozenset({"liaison"}),
 }
 
 

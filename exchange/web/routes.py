@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from . import pages_auth
+from . import pages_auth, pages_desk
 
 PAGES = [
     *pages_auth.PAGES,
+    *pages_desk.PAGES,
 ]
