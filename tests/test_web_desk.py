@@ -1,0 +1,172 @@
+"""The liaison desk pages over plain HTTP: each page renders for its roles and refuses the others, the alert's
+side-by-side comparison shows which fields agree, a decision with a wrong reason or without the form's token
+changes nothing and shows the API's message by the field, a good one is recorded once; the person search keeps
+the person out of the URL and shows the explained candidates; the partners' pages render."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from html import unescape
+
+from tests.conftest import form_token, new_officer, web_login_http, web_session
+from tests.test_border_support import alerts_for, family_body, random_birth, register, submit, unique_word
+
+
+async def raise_alert(client, officers) -> dict[str, str]:
+    """An immigration check at POIPET whose companion is in the register under a slightly different spelling;
+    returns the ids and the names as registered and as recorded at the border."""
+    family, given, birth = unique_word("S"), unique_word("V"), random_birth()
+    pid = await register(client, officers["registrar"], {"names": [{"family": family, "given": given}],
+                                                         "birth_date": birth, "sex": "male"})
+    body = family_body()
+    spelled = f"{given} {family}a"  # the border officer typed the family name with one letter more
+    body["companions"].append({"person": {"names": [{"full": spelled}], "birth_date": birth, "sex": "male"},
+                               "relationship": "other_relative", "evidence": "none"})
+    check = await submit(client, officers["immigration"], body)
+    alerts = await alerts_for(client, officers["liaison"], check["id"])
+    assert len(alerts) == 1, alerts
+    return {"check": check["id"], "alert": alerts[0]["id"], "record": pid, "family": family, "given": given,
+            "spelled": spelled, "birth": birth}
+
+
+def _field_error(html: str, field: str) -> str:
+    found = re.search(rf'<p class="field-error" id="err-{field}" role="alert">([^<]*)</p>', html)
+    assert found is not None, f"no error shown next to {field}"
+    return unescape(found.group(1))
+
+
+async def test_desk_asks_the_purpose_then_lists_the_open_alert(client, officers, db_target):
+    hit = await raise_alert(client, officers)
+    liaison = await new_officer(db_target, "liaison")
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        resp = await web.get("/desk")
+        assert resp.status == 200 and 'name="purpose"' in await resp.text()  # the purpose is asked first
+        resp = await web.get("/desk?purpose=border_check&case_ref=KH-2026-7")
+        html = await resp.text()
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
+        assert f"/alerts/{hit['alert']}?check={hit['check']}&amp;purpose=border_check&amp;case_ref=KH-2026-7" in html
+        assert hit["spelled"] in html and "POIPET" in html
+        assert "Review queue" in html and "Overdue acknowledgements" in html
+
+
+async def test_alert_side_by_side_and_decision(client, officers, db_target, owner_conn):
+    hit = await raise_alert(client, officers)
+    liaison = await new_officer(db_target, "liaison")
+    page = f"/alerts/{hit['alert']}?check={hit['check']}&purpose=border_check"
+    status = "SELECT status FROM border_alerts WHERE id = $1"
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        resp = await web.get(page)
+        html = await resp.text()
+        assert resp.status == 200
+        rows = {label: verdict for verdict, label in
+                re.findall(r'<tr class="row-(\w+)">\s*<th scope="row">([^<]+)</th>', html)}
+        assert rows["Birth date"] == "agree" and rows["Names"] == "agree" and rows["Documents"] == "unknown"
+        assert hit["spelled"] in html and f"{hit['family']} {hit['given']}" in html  # both sides of the names
+        assert "names spelled closely" in html  # the matching explanation in words
+        assert f'href="/records/{hit["record"]}?purpose=border_check"' in html
+        token = form_token(html)
+        form = {"decision": "confirm", "check": hit["check"], "purpose": "border_check"}
+        # without the form's token: refused, nothing decided
+        resp = await web.post(f"/alerts/{hit['alert']}", data={**form, "confirm_reason": "identity_verified"},
+                              allow_redirects=False)
+        assert resp.status == 403 and "csrf_failed" in await resp.text()
+        # a reject reason sent with a confirmation: the API's message next to the reason, nothing decided
+        resp = await web.post(f"/alerts/{hit['alert']}", data={**form, "csrf": token,
+                                                               "confirm_reason": "different_person"})
+        html = await resp.text()
+        assert resp.status == 400 and "must be one of" in _field_error(html, "confirm_reason")
+        assert await owner_conn.fetchval(status, uuid.UUID(hit["alert"])) == "open"
+        # the decision: recorded once, with its audit row, and the page says so
+        resp = await web.post(f"/alerts/{hit['alert']}", data={**form, "csrf": token,
+                                                               "confirm_reason": "identity_verified"},
+                              allow_redirects=False)
+        assert resp.status == 303 and resp.headers["Location"].startswith(f"/alerts/{hit['alert']}?check=")
+        assert await owner_conn.fetchval(status, uuid.UUID(hit["alert"])) == "confirmed"
+        audit = await owner_conn.fetchrow(
+            "SELECT username, detail FROM audit_log WHERE action = 'border.alert.decision' AND $1 = ANY(record_ids)",
+            hit["alert"])
+        assert audit["username"] == liaison.username and audit["detail"]["reason_code"] == "identity_verified"
+        html = await (await web.get(resp.headers["Location"])).text()
+        assert "The decision is recorded." in html and "Identity verified" in html and "Confirm the match" not in html
+        # deciding again: the conflict is shown, the first decision stands
+        resp = await web.post(f"/alerts/{hit['alert']}", data={**form, "csrf": token, "decision": "reject",
+                                                               "reject_reason": "different_person"})
+        assert resp.status == 409 and "already been decided" in await resp.text()
+        assert await owner_conn.fetchval(status, uuid.UUID(hit["alert"])) == "confirmed"
+
+
+async def test_unknown_alert_is_404(client, db_target):
+    liaison = await new_officer(db_target, "liaison")
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        for path in (f"/alerts/{uuid.uuid4()}?purpose=review", f"/alerts/{uuid.uuid4()}?check={uuid.uuid4()}"
+                     "&purpose=review", "/alerts/not-an-id?purpose=review"):
+            assert (await web.get(path)).status == 404, path
+
+
+async def test_search_finds_a_different_spelling_without_the_person_in_the_url(client, officers, db_target,
+                                                                                 owner_conn):
+    family, given, birth = unique_word("Ch"), unique_word("So"), random_birth()
+    pid = await register(client, officers["registrar"], {"names": [{"family": family, "given": given}],
+                                                         "birth_date": birth, "sex": "female"})
+    for role in ("liaison", "registrar"):
+        officer = await new_officer(db_target, role)
+        async with web_session(client) as web:
+            await web_login_http(web, officer)
+            resp = await web.get("/search?purpose=investigation")
+            html = await resp.text()
+            assert resp.status == 200 and 'id="f-full"' in html and "<option value=\"investigation\" selected>" in html
+            resp = await web.post("/search", data={"csrf": form_token(html), "full": f"{given}a {family}",
+                                                   "birth_date": birth, "purpose": "investigation",
+                                                   "case_ref": "CASE-1"}, allow_redirects=False)
+            html = await resp.text()
+            assert resp.status == 200 and str(resp.url).endswith("/search")  # the query never reaches a URL
+            assert f"/records/{pid}?purpose=investigation&amp;case_ref=CASE-1" in html
+            assert "Candidate 1" in html and "birth dates agree" in html and f"{given}a {family}" in html
+    audit = await owner_conn.fetchrow("SELECT detail FROM audit_log WHERE action = 'person.search' "
+                                      "AND $1 = ANY(record_ids) ORDER BY at DESC LIMIT 1", pid)
+    assert audit is not None and family not in str(audit["detail"])
+
+
+async def test_search_errors_show_by_the_field_and_record_nothing(client, db_target, owner_conn):
+    liaison = await new_officer(db_target, "liaison")
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        token = form_token(await (await web.get("/search")).text())
+        before = await owner_conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'person.search'")
+        resp = await web.post("/search", data={"csrf": token, "full": "Sok Dara", "birth_date": "1990-13-45",
+                                               "purpose": "investigation"})
+        html = await resp.text()
+        assert resp.status == 400 and _field_error(html, "birth_date") != ""
+        assert 'value="Sok Dara"' in html  # the form keeps what was typed
+        resp = await web.post("/search", data={"csrf": token, "birth_date": "1990", "purpose": "investigation"})
+        assert resp.status == 400 and _field_error(await resp.text(), "full") != ""
+        resp = await web.post("/search", data={"full": "Sok Dara", "purpose": "investigation"})
+        assert resp.status == 403 and "csrf_failed" in await resp.text()
+        assert await owner_conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'person.search'") == before
+
+
+async def test_partner_pages_and_wrong_roles(client, db_target):
+    roles = {role: await new_officer(db_target, role, "POIPET" if role == "immigration" else None)
+             for role in ("liaison", "admin", "immigration", "registrar")}
+    pages = {"/partners": ("liaison", "admin"), "/partner-records?purpose=review": ("liaison",),
+             "/desk?purpose=review": ("liaison",), "/search": ("liaison", "registrar")}
+    for role, officer in roles.items():
+        async with web_session(client) as web:
+            await web_login_http(web, officer)
+            for path, allowed in pages.items():
+                resp = await web.get(path, allow_redirects=False)
+                html = await resp.text()
+                if role in allowed:
+                    assert resp.status == 200, (role, path)
+                else:
+                    assert resp.status == 403 and "Your role may not open this page." in html, (role, path)
+    async with web_session(client) as web:
+        await web_login_http(web, roles["liaison"])
+        html = await (await web.get("/partner-records?purpose=review&status=active")).text()
+        assert "Partner records" in html and 'id="f-country"' in html
+        resp = await web.get("/partner-records?purpose=review&status=bogus")
+        assert resp.status == 400 and "status" in await resp.text()
