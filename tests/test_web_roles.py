@@ -27,6 +27,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "/search": frozenset({"liaison", "registrar"}),
     "/partners": frozenset({"admin", "liaison"}),
     "/partner-records": frozenset({"liaison"}),
+    "/post": frozenset({"immigration"}),
+    "/post/checks": frozenset({"immigration"}),
+    "/post/checks/{id}": frozenset({"immigration"}),
 }
 
 

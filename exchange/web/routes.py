@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from . import pages_auth, pages_desk
+from . import pages_auth, pages_desk, pages_post
 
 PAGES = [
     *pages_auth.PAGES,
     *pages_desk.PAGES,
+    *pages_post.PAGES,
 ]
