@@ -19,11 +19,14 @@ from typing import Any
 
 import nacl.pwhash
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from exchange.cli import _parser
 from exchange.postclient import cli as post_cli
 from exchange.postclient.console import Console
 from exchange.postclient.queue import FILE_NAME, Queue, QueueError
+from exchange.postclient.service import Blocked, Refused, Service, Unreachable
 from exchange.postclient.vault import KdfParams, WrongPassphrase
 
 from .conftest import new_officer
@@ -309,3 +312,25 @@ async def test_the_command_line_reads_secrets_from_stdin_and_records_online(clie
     # no secrets on standard input: nothing is sent, and the answer says why
     args = _parser().parse_args(["post", "record", str(check)])
     assert await post_cli.run_async(args, console) == 2 and "standard input ended" in console.err.getvalue()
+
+
+async def test_answers_of_a_gateway_or_portal_are_sorted_as_unreachable_or_blocked():
+    """A stand-in for what sits between a post and the service (a gateway, a captive portal), on loopback."""
+    answers = {"502": web.Response(status=502), "503": web.json_response({"error": {}}, status=503),
+               "portal": web.Response(text="<html>log in to the wifi</html>"),
+               "redirect": web.Response(status=301, headers={"Location": "https://elsewhere.example/"}),
+               "limited": web.json_response({"error": {"code": "rate_limited", "message": "wait"}}, status=429),
+               "bad": web.json_response({"error": {"code": "invalid_value", "field": "time", "message": "m"}},
+                                        status=400)}
+
+    async def handler(request: web.Request) -> web.Response:
+        return answers[request.headers["Idempotency-Key"]]
+
+    app = web.Application()
+    app.router.add_post("/api/v1/border/checks", handler)
+    async with TestServer(app, host="127.0.0.1") as server, Service(str(server.make_url("/"))) as service:
+        service._token = "t"  # the stand-in checks no token
+        got = {key: await service.submit(key, {}) for key in answers}
+    assert all(isinstance(got[k], Unreachable) for k in ("502", "503", "portal"))
+    assert all(isinstance(got[k], Blocked) for k in ("redirect", "limited"))
+    assert type(got["bad"]) is Refused and (got["bad"].code, got["bad"].field) == ("invalid_value", "time")

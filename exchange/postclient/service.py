@@ -4,8 +4,9 @@
     Refused      a 4xx about the check itself (400, 409, 413, 422): sending it again would fail again
     Blocked      any other 4xx (401, 403, 404, 429): nothing about this check is wrong, but nothing more can
                  be sent now (expired session, inactive post, rate limit)
-    Unreachable  no connection, a timeout, or a 5xx (a gateway's 502/503/504, a failing service): keep the
-                 check and try later (the Idempotency-Key makes a second submission safe)
+    Unreachable  no connection, a timeout, a 5xx (a gateway's 502/503/504, a failing service), or a 2xx that is
+                 not the service's answer (a captive portal): keep the check and try later (the
+                 Idempotency-Key makes a second submission safe)
 
 The token lives in this object only (never on disk). No redirects are followed and answers are read with a
 size limit. Errors carry the service's code and field, never a value from the check.
@@ -78,7 +79,8 @@ class Service:
 
     async def login(self, username: str, password: str, totp: str) -> None:
         """Log in as the officer; raises LoginFailed with the sorted answer."""
-        outcome = await self._post(LOGIN, {"username": username, "password": password, "totp": totp}, {})
+        outcome = await self._post(LOGIN, {"username": username, "password": password, "totp": totp}, {},
+                                   expect=("token",))
         if not isinstance(outcome, Stored):
             raise LoginFailed(outcome)
         self._token = outcome.answer["token"]
@@ -90,9 +92,10 @@ class Service:
         if self._token is None:
             raise RuntimeError("log in first")
         return await self._post(CHECKS, body, {"Authorization": f"Bearer {self._token}", "X-Purpose": "border_check",
-                                               "Idempotency-Key": key})
+                                               "Idempotency-Key": key}, expect=("id", "flags", "recommendation"))
 
-    async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Outcome:
+    async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str],
+                    expect: tuple[str, ...]) -> Outcome:
         assert self._session is not None, "use `async with Service(...)`"
         try:
             async with self._session.post(path.lstrip("/"), json=body, headers=headers,
@@ -107,8 +110,10 @@ class Service:
         if status >= 500:
             return Unreachable(f"the service is unavailable (HTTP {status})")
         answer = _json(raw)
-        if status in (200, 201) and answer is not None:
-            return Stored(answer, replayed)
+        if status in (200, 201):
+            if isinstance(answer, dict) and all(k in answer for k in expect):
+                return Stored(answer, replayed)
+            return Unreachable(f"HTTP {status} with an answer that is not the service's (a proxy or portal?)")
         error = (answer or {}).get("error") if isinstance(answer, dict) else None
         error = error if isinstance(error, dict) else {}
         kind = Refused if status in REFUSED_STATUS else Blocked
