@@ -14,6 +14,7 @@ from aiohttp import web
 from .border.openapi import OPERATIONS as BORDER_OPERATIONS
 from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .policy import PURPOSES, policy
+from .registry.deliveries import OPERATIONS as DELIVERY_OPERATIONS
 from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
 from .search_openapi import OPERATIONS as SEARCH_OPERATIONS
 
@@ -92,6 +93,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     **FEDERATION_OPERATIONS,  # partners, partner records, record requests, /federation/v1 (exchange/federation)
     **BORDER_OPERATIONS,  # /border, /border-points, /alerts (exchange/border/openapi.py)
     **SEARCH_OPERATIONS,  # /api/v1/search (exchange/search_openapi.py)
+    **DELIVERY_OPERATIONS,  # /api/v1/records/{id}/deliveries (exchange/registry/deliveries.py)
 }
 
 

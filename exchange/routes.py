@@ -14,6 +14,7 @@ from .federation import keys_api as federation_keys
 from .federation import officer_api as federation_officer
 from .federation import status_api as federation_status
 from .registry import api as registry_api
+from .registry import deliveries as registry_deliveries
 
 ROUTES = [
     ("GET", "/healthz", health.healthz),
@@ -30,6 +31,7 @@ ROUTES = [
     ("PUT", "/api/v1/records/{id}", registry_api.replace_record),
     ("POST", "/api/v1/records/{id}/withdraw", registry_api.withdraw_record),
     ("GET", "/api/v1/records/{id}/history", registry_api.record_history),
+    ("GET", "/api/v1/records/{id}/deliveries", registry_deliveries.record_deliveries),
     ("GET", "/api/v1/users", users_api.list_users),
     ("POST", "/api/v1/users", users_api.add_user),
     ("POST", "/api/v1/users/{id}/disable", users_api.disable_user),

@@ -36,7 +36,7 @@ async def read_record(request: web.Request) -> web.Response:
     return answer(shape.record_from(row))
 
 
-@policy("registrar", "liaison", purpose=True)
+@policy("registrar", "liaison", "auditor", purpose=True)  # auditors: who changed a record when
 @audit_refusals("record.history")
 async def record_history(request: web.Request) -> web.Response:
     params.only_params(request)
