@@ -30,6 +30,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "/post": frozenset({"immigration"}),
     "/post/checks": frozenset({"immigration"}),
     "/post/checks/{id}": frozenset({"immigration"}),
+    "/records": frozenset({"registrar", "liaison"}),
+    "/records/new": frozenset({"registrar"}),
+    "/records/{id}": frozenset({"registrar", "liaison", "auditor"}),
+    "/records/{id}/edit": frozenset({"registrar"}),
+    "/records/{id}/withdraw": frozenset({"registrar"}),
 }
 
 

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from . import pages_auth, pages_desk, pages_post
+from . import pages_auth, pages_desk, pages_post, pages_register
 
 PAGES = [
     *pages_auth.PAGES,
     *pages_desk.PAGES,
     *pages_post.PAGES,
+    *pages_register.PAGES,
 ]

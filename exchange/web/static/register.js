@@ -1,0 +1,24 @@
+// The register form, enhanced; it works the same without this file.
+// - after "add another ..." the server names the new block's first field (data-focus): focus it, so the
+//   officer keeps typing where the new block is instead of at the top of the page;
+// - the "share only with" countries field is shown only when that sharing choice is selected.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form.record-form");
+  if (!form) {
+    return;
+  }
+  const target = form.dataset.focus && document.getElementById(form.dataset.focus);
+  if (target) {
+    target.focus();
+    target.scrollIntoView({block: "center"});
+  }
+  const mode = document.getElementById("f-sharing_mode");
+  const countries = document.getElementById("f-sharing");
+  if (mode && countries) {
+    const field = countries.closest(".field");
+    const sync = () => { field.hidden = mode.value !== "only" && !countries.value; };
+    mode.addEventListener("change", sync);
+    sync();
+  }
+});
