@@ -73,6 +73,11 @@ def instructions(flags: list[str], action: str) -> list[str]:
     return out
 
 
+def urgent_first(flags: list[str]) -> list[str]:
+    """The flags as the API orders them, a possible match first (it decides what the officer does)."""
+    return sorted(flags, key=lambda flag: flag not in HIT_FLAGS)
+
+
 def problem_text(request: web.Request, problem: ApiProblem) -> str:
     """The API's refusal in the officer's language (by its code; the API's English words otherwise), with the code."""
     lang = i18n.language(request)
@@ -167,6 +172,7 @@ async def _result(request: web.Request, check_id: str, *, status: int = 200, err
     view = (await _call(request, "GET", f"{CHECKS_API}/{check_id}")).body
     recommendation = view.get("recommendation") or {"action": "clear", "reasons": []}
     reasons = {r.get("flag"): r.get("text", "") for r in recommendation.get("reasons", [])}
+    view["flags"] = urgent_first(view["flags"])
     return _page(request, "post/result.html", status=status, check=view, reasons=reasons,
                  todo=instructions(view["flags"], recommendation["action"]), errors=errors or {},
                  v=values or {}, saved=request.query.get("saved") == "1",
@@ -199,7 +205,8 @@ async def record_outcome(request: web.Request) -> web.Response:
 @policy("immigration", page=True)
 async def recent_checks(request: web.Request) -> web.Response:
     answer = await _call(request, "GET", CHECKS_API, params={"limit": "50"})
-    items = [{**item, "todo": instructions(item["flags"], item["action"])[0]} for item in answer.body["items"]]
+    items = [{**item, "flags": urgent_first(item["flags"]), "todo": instructions(item["flags"], item["action"])[0]}
+             for item in answer.body["items"]]
     return _page(request, "post/list.html", items=items)
 
 
