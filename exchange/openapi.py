@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .border.openapi import OPERATIONS as BORDER_OPERATIONS
 from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
+from .federation.review_api import OPERATIONS as REVIEW_OPERATIONS
 from .policy import PURPOSES, policy
 from .registry.deliveries import OPERATIONS as DELIVERY_OPERATIONS
 from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
@@ -94,6 +95,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     **BORDER_OPERATIONS,  # /border, /border-points, /alerts (exchange/border/openapi.py)
     **SEARCH_OPERATIONS,  # /api/v1/search (exchange/search_openapi.py)
     **DELIVERY_OPERATIONS,  # /api/v1/records/{id}/deliveries (exchange/registry/deliveries.py)
+    **REVIEW_OPERATIONS,  # /api/v1/review-queue (exchange/federation/review_api.py)
 }
 
 

@@ -12,6 +12,7 @@ from .federation import feed as federation_feed
 from .federation import inbox as federation_inbox
 from .federation import keys_api as federation_keys
 from .federation import officer_api as federation_officer
+from .federation import review_api as federation_review
 from .federation import status_api as federation_status
 from .registry import api as registry_api
 from .registry import deliveries as registry_deliveries
@@ -53,6 +54,9 @@ ROUTES = [
     ("POST", "/api/v1/partner-record-requests", federation_officer.ask_record),
     ("GET", "/api/v1/record-requests", federation_officer.list_requests),
     ("POST", "/api/v1/record-requests/{id}/decision", federation_officer.decide_request),
+    ("GET", "/api/v1/review-queue", federation_review.list_review),
+    ("GET", "/api/v1/review-queue/{id}", federation_review.read_review),
+    ("POST", "/api/v1/review-queue/{id}/decision", federation_review.decide_review),
     ("GET", "/federation/v1/keys", federation_keys.key_set),
     ("POST", "/federation/v1/inbox", federation_inbox.inbox),
     ("POST", "/federation/v1/feed", federation_feed.serve_feed),

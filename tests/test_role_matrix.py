@@ -55,6 +55,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/partner-records"): frozenset({"liaison"}),
     ("POST", "/api/v1/partner-queries"): frozenset({"liaison"}),
     ("POST", "/api/v1/partner-record-requests"): frozenset({"liaison"}),
+    ("GET", "/api/v1/review-queue"): frozenset({"liaison"}),
+    ("GET", "/api/v1/review-queue/{id}"): frozenset({"liaison"}),
+    ("POST", "/api/v1/review-queue/{id}/decision"): frozenset({"liaison"}),
     ("GET", "/api/v1/record-requests"): frozenset({"liaison"}),
     ("POST", "/api/v1/record-requests/{id}/decision"): frozenset({"liaison"}),
     ("GET", "/federation/v1/keys"): PUBLIC,  # partners: envelope signatures, officer tokens refused
