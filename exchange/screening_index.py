@@ -10,6 +10,10 @@ ones are removed, the rest are read and re-indexed. Because it reads the databas
 register code, it stays correct with several service processes: a change made by another process is seen by
 the next check. A periodic ``reconcile`` compares every id and version, which also catches a writer whose
 transaction outlived the overlap window.
+
+Requests that arrive together share one refresh (``refreshed``): each waits for a refresh that *began* after it
+arrived, so it still sees every change committed before it, but twenty officers submitting at once cost one or
+two refreshes, not twenty in a row behind the lock.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import asyncpg
 from aiohttp import web
 
 from matching.index import Candidate, CandidateIndex
+from matching.record import prepare
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +163,8 @@ class ScreeningIndex:
         self.looked_at: dt.datetime | None = None
         self.ready = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._running: asyncio.Task[int] | None = None  # the shared refresh reading the database now
+        self._queued: asyncio.Task[int] | None = None   # the next one, joined by every request arriving meanwhile
 
     def __len__(self) -> int:
         return len(self.index)
@@ -225,6 +232,27 @@ class ScreeningIndex:
                 changed += len(stale)
         return changed
 
+    async def refreshed(self, pool: asyncpg.Pool) -> None:
+        """Return once a refresh that began after this call has finished (requests arriving together share it).
+
+        A refresh already reading may have missed a change committed a moment before this call, so a caller
+        never joins it: it joins (or queues) the next one, which starts when the running one ends. An error of
+        the shared refresh (the database is away) reaches every caller waiting for it.
+        """
+        if self._queued is None:
+            self._queued = asyncio.create_task(self._refresh_after(self._running, pool))
+        await asyncio.shield(self._queued)
+
+    async def _refresh_after(self, before: asyncio.Task[int] | None, pool: asyncpg.Pool) -> int:
+        if before is not None:
+            await asyncio.wait([before])  # its outcome belongs to its own callers
+        self._running, self._queued = self._queued, None
+        try:
+            async with pool.acquire() as conn:
+                return await self.refresh(conn)
+        finally:
+            self._running = None
+
     async def reconcile(self, pool: asyncpg.Pool) -> int:
         """Compare every id and version with the database and repair the differences (periodic, cheap)."""
         repaired = 0
@@ -243,8 +271,15 @@ class ScreeningIndex:
             repaired += len(gone) + len(stale)
         return repaired
 
-    def query(self, record: dict[str, Any], limit: int, threshold: float) -> list[Candidate]:
-        return self.index.query(record, limit=limit, threshold=threshold)
+    def query(self, record: dict[str, Any], limit: int, threshold: float,
+              budget: int | None = None) -> list[Candidate]:
+        """The best ``limit`` candidates at or above ``threshold``; ``budget`` caps how many records from the
+        larger blocks are scored (None: the matching library's ``QUERY_MAX_CANDIDATES``)."""
+        if budget is None:
+            return self.index.query(record, limit=limit, threshold=threshold)
+        prepared = prepare(record, check_names=False)
+        ids = self.index.candidates(prepared, budget)
+        return self.index._score(prepared, ids, limit, threshold)
 
 
 SCREENING = web.AppKey("screening_index", ScreeningIndex)

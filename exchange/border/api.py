@@ -1,7 +1,9 @@
 """``/api/v1/border/checks``: an immigration officer records and screens a check on a child traveller.
 
-``POST`` validates the body (``schema``), screens every person against the register (``screening``), applies
-the rules (``flags``) and, in one transaction, stores the check, one alert per hit and the audit rows. The
+``POST`` validates the body (``schema``), admits it (post active, Idempotency-Key replay: one query), screens
+every person against the register (``screening``; requests arriving together share one index refresh),
+applies the rules (``flags``) and, in one transaction, re-checks the hits, stores the check with one alert per
+hit (one statement) and writes the audit rows: ``border.check``, and one ``border.alert`` naming every alert. The
 officer's answer holds the flags and the recommendation only; the matched records go to the liaison desk
 (``alerts``). The post is the officer's own (from the account, never from the body).
 
@@ -60,11 +62,12 @@ async def submit_check(request: web.Request) -> web.Response:
     digest = request_hash("POST", "/api/v1/border/checks", body) if key else None
     app = request.app
     pool = app[POOL]
-    if key is not None:
-        async with pool.acquire() as conn:
-            found = await store.find_by_key(conn, post, key)
-        if found is not None:
-            return _replay(found, digest)
+    async with pool.acquire() as conn:
+        active, found = await store.admission(conn, post, key)
+    if found is not None:  # a replay gets its first answer, as it did when the check was stored
+        return _replay(found, digest)
+    if not active:  # read a moment before the insert, not in its transaction: a deactivation is not a race to win
+        raise Forbidden("your border point is not active; ask an administrator")
     hits = []
     if app[BORDER_SETTINGS].screening:
         holder = app[SCREENING]
@@ -73,36 +76,35 @@ async def submit_check(request: web.Request) -> web.Response:
         except TimeoutError:
             raise Unavailable("screening is still starting; keep the check queued and retry shortly",
                               headers={"Retry-After": "10"}) from None
-        async with pool.acquire() as conn:
-            await holder.refresh(conn)
+        await holder.refreshed(pool)
         hits = await screen(holder, check)
     check_id = uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():
-        active = await conn.fetchval("SELECT active FROM border_points WHERE code = $1", post)
-        if not active:
-            raise Forbidden("your border point is not active; ask an administrator")
         hits = await still_active(conn, hits)
         flags = rule_flags(check) | watchlist_flags(hits)
         advice = recommend(flags)
         flag_list = ordered(flags)
         answer = {"id": str(check_id), "flags": flag_list, "recommendation": advice.as_dict()}
+        alert_ids = [uuid.uuid4() for _ in hits]
         if not await store.insert_check(conn, check_id=check_id, border_point=post, officer_id=who.user_id,
                                         check=check, flags=flag_list, action=advice.action, answer=answer,
-                                        key=key, digest=digest):
+                                        key=key, digest=digest, hits=hits, alert_ids=alert_ids):
             found = await store.find_by_key(conn, post, key or "")
             if found is None:  # pragma: no cover - the conflicting row committed before ON CONFLICT saw it
                 raise Conflict("a check with this Idempotency-Key is being stored; retry", field=HEADER)
             return _replay(found, digest)
-        alert_ids = await store.insert_alerts(conn, check_id, hits)
         who_acts = actor(request)
         await audit.write(conn, who_acts, audit.Entry(
             "border.check", record_ids=[str(check_id)],
             detail={"flags": flag_list, "action": advice.action, "alerts": len(alert_ids),
                     "direction": check.direction, "situation": check.situation}))
-        for alert_id, hit in zip(alert_ids, hits, strict=True):
+        if hits:  # one row names every alert of the check, its check and the matched records
+            refs = [audit_ref(h.person_id) for h in hits]
             await audit.write(conn, who_acts, audit.Entry(
-                "border.alert", record_ids=[str(alert_id), str(check_id), audit_ref(hit.person_id)],
-                detail={"subject": hit.subject, "probability": round(hit.probability, 4)}))
+                "border.alert", record_ids=[*map(str, alert_ids), str(check_id), *dict.fromkeys(refs)],
+                detail={"alerts": [{"alert": str(aid), "subject": h.subject, "record": ref,
+                                    "probability": round(h.probability, 4)}
+                                   for aid, h, ref in zip(alert_ids, hits, refs, strict=True)]}))
     return web.json_response(answer, status=201)
 
 

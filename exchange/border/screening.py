@@ -24,7 +24,7 @@ import asyncpg
 
 from matching.model import Match
 
-from ..screening_index import ScreeningIndex, partner_key, split_partner_key
+from ..screening_index import ScreeningIndex, split_partner_key
 from .schema import CheckInput
 
 # Probability from which a register candidate holds the traveller for secondary inspection. Deliberately
@@ -83,23 +83,22 @@ async def screen(holder: ScreeningIndex, check: CheckInput) -> list[Hit]:
 
 
 async def still_active(conn: asyncpg.Connection, hits: list[Hit]) -> list[Hit]:
-    """The hits whose record is still active, with its current version (read in the caller's transaction)."""
+    """The hits whose record is still active, with its current version (one query, in the caller's
+    transaction): ours from ``persons``, a partner's from ``partner_records``."""
     if not hits:
         return hits
-    local = [uuid.UUID(h.person_id) for h in hits if split_partner_key(h.person_id) is None]
-    partner = [p for p in (split_partner_key(h.person_id) for h in hits) if p is not None]
-    active: dict[str, int] = {}
-    if local:
-        rows = await conn.fetch("SELECT id, current_version FROM persons WHERE id = ANY($1::uuid[]) "
-                                "AND status = 'active'", local)
-        active.update({str(r["id"]): r["current_version"] for r in rows})
-    if partner:
-        rows = await conn.fetch(
-            """SELECT country::text AS country, record_id, current_version FROM partner_records
-               WHERE status = 'active' AND (country::text, record_id) IN
-                     (SELECT * FROM unnest($1::text[], $2::text[]))""",
-            [p[0] for p in partner], [p[1] for p in partner])
-        active.update({partner_key(r["country"], r["record_id"]): r["current_version"] for r in rows})
+    keys = sorted({h.person_id for h in hits})
+    parts = [split_partner_key(k) for k in keys]
+    rows = await conn.fetch(
+        """SELECT h.key, coalesce(p.current_version, r.current_version) AS version
+           FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) AS h(key, person_id, country, record_id)
+           LEFT JOIN persons p ON p.id = h.person_id AND p.status = 'active'
+           LEFT JOIN partner_records r ON r.country = h.country::bpchar AND r.record_id = h.record_id
+                                          AND r.status = 'active'
+           WHERE p.id IS NOT NULL OR r.record_id IS NOT NULL""",
+        keys, [None if part else uuid.UUID(k) for k, part in zip(keys, parts, strict=True)],
+        [part[0] if part else None for part in parts], [part[1] if part else None for part in parts])
+    active = {r["key"]: r["version"] for r in rows}
     return [replace(h, version=active[h.person_id]) for h in hits if h.person_id in active]
 
 
