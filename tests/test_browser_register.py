@@ -137,8 +137,8 @@ async def test_registrar_corrects_a_record_and_a_stale_edit_is_refused(web_page,
     assert resp.status == 200, await resp.text()
     await page.get_by_role("button", name="Save", exact=True).last.click()
     await page.wait_for_load_state()
-    assert "the record has changed since that version" in await page.locator(".alert.error").inner_text()
-    assert "Someone saved version 3" in await page.locator("#stale").inner_text()
+    stale = await page.locator("#stale").inner_text()
+    assert "the record has changed since that version" in stale and "Someone saved version 3" in stale
     assert await page.input_value("#f-birth_place") == "Takeo"  # nothing typed is lost
     assert await page.input_value("#f-conv-0-sentence") == "10 years"
     await screenshot(page, "register-stale")
@@ -174,7 +174,8 @@ async def test_birth_date_error_is_shown_next_to_the_field(web_page, db_target, 
     await page.get_by_role("button", name="Save", exact=True).last.click()
     await page.wait_for_load_state()
     error = page.locator("#err-birth_date")
-    assert await error.inner_text() == "is not a date that exists"
+    assert await error.inner_text() == "is not a date that exists (invalid_date)"  # the API's message and code
+    assert await page.evaluate("document.activeElement.id") == "f-birth_date"  # focus on the refused field
     assert await page.get_by_label("Birth date").get_attribute("aria-invalid") == "true"
     assert await page.input_value("#f-birth_date") == "1985-02-30"
     assert await page.input_value("#f-name-0-family") == family and await page.input_value("#f-doc-0-number") == \

@@ -173,7 +173,7 @@ async def test_validation_error_is_shown_next_to_its_field_and_nothing_is_stored
     resp = await web.post("/records/new", data=form)
     html = await resp.text()
     assert resp.status == 400
-    assert _field_error(html, "birth_date") == "is not a date that exists"
+    assert _field_error(html, "birth_date") == "is not a date that exists (invalid_date)"
     assert 'id="f-birth_date"' in html and 'aria-describedby="err-birth_date"' in html
     assert _value(html, "birth_date") == "1985-02-30" and _value(html, "name-0-family") == family
     assert _value(html, "doc-0-number") == "N1234567" and "សុខ ដារា" in html

@@ -83,6 +83,11 @@ def _record_id(request: web.Request) -> str:
         raise NotFound("no record with this id") from None
 
 
+def _said(problem: ApiProblem) -> str:
+    """The API's message with its stable code, as shown next to the field."""
+    return f"{problem.message} ({problem.code})"
+
+
 def _refused(problem: ApiProblem) -> bool:
     """A refusal the page shows by the form (validation, conflict, stale version); others become the error page."""
     return problem.status < 500 and problem.status not in (401, 403, 404)
@@ -111,7 +116,7 @@ async def records_list(request: web.Request) -> web.Response:
         if not _refused(problem):
             raise
         return _page(request, "register/list.html", status=problem.status, items=[], following=None,
-                     filters=filters, errors={problem.field or "": problem.message})
+                     filters=filters, errors={problem.field or "": _said(problem)})
     following = None
     if answer.get("next_cursor"):
         following = {**filters, "cursor": answer["next_cursor"]}
@@ -165,7 +170,7 @@ async def new_submit(request: web.Request) -> web.Response:
         if not _refused(problem):
             raise
         return _form_page(request, register_form.renumbered(form), status=problem.status, idem=idem, mode="new",
-                          errors={register_form.field_of(problem.field, origin): problem.message}, keep=keep)
+                          errors={register_form.field_of(problem.field, origin): _said(problem)}, keep=keep)
     query = {"purpose": keep.get("purpose", DEFAULT_PURPOSE), **keep, "saved": "1"}
     return redirect(f"/records/{created['id']}?" + urlencode(query))
 
@@ -218,7 +223,7 @@ async def edit_submit(request: web.Request) -> web.Response:
         field = "" if stale or problem.field == "If-Match" else register_form.field_of(problem.field, origin)
         current = (await _api(request, "GET", f"{API}/{rid}")).body if stale else None
         return _form_page(request, register_form.renumbered(form), status=problem.status, current=current,
-                          errors={field: problem.message}, **values)
+                          errors={field: _said(problem)}, **values)
     return redirect(f"/records/{rid}?" + urlencode({**_keep(request), "saved": "1"}))
 
 
@@ -257,7 +262,7 @@ async def withdraw_submit(request: web.Request) -> web.Response:
             raise
         field = problem.field if problem.field in ("reason", "note") else ""
         return await _withdraw_page(request, rid, chosen=chosen, status=problem.status, version=version,
-                                    errors={field: problem.message})
+                                    errors={field: _said(problem)})
     return redirect(f"/records/{rid}?" + urlencode({**_keep(request), "withdrawn": "1"}))
 
 

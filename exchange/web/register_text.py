@@ -14,7 +14,7 @@ EN = {
     "register.list.person": "Person", "register.list.updated": "Last change (UTC)",
     "register.list.next": "Next page",
     "register.form.title_new": "New record", "register.form.title_edit": "Correct the record",
-    "register.form.replacing": "Record {id}: your changes become version {v} + 1.",
+    "register.form.replacing": "Record {id}, version {v}: saving makes version {n}.",
     "register.form.help": "Only what you fill in is saved: empty blocks are left out. Dates as YYYY-MM-DD. "
                           "Each change is a new version; the old ones stay in the history.",
     "register.form.save": "Save", "register.form.cancel": "Cancel",
@@ -48,7 +48,7 @@ EN = {
     "register.addr.region": "Province or region", "register.addr.country": "Country (2 letters)",
     "register.addr.add": "Add another address", "register.addr.remove": "Remove address {n}",
     "register.sharing": "Sharing with partners", "register.sharing_mode": "Who may receive it",
-    "register.sharing_mode.agreements": "Every partner whose agreement allows it",
+    "register.sharing_mode.agreements": "Partners by agreement",
     "register.sharing_mode.only": "Only the countries listed", "register.sharing_mode.none": "No partner",
     "register.sharing_countries": "Countries (when only some)",
     "register.sharing.hint": "Two-letter codes, e.g. TH, VN.", "register.review_date": "Review date",

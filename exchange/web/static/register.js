@@ -1,6 +1,7 @@
 // The register form, enhanced; it works the same without this file.
 // - after "add another ..." the server names the new block's first field (data-focus): focus it, so the
-//   officer keeps typing where the new block is instead of at the top of the page;
+//   officer keeps typing where the new block is instead of at the top of the page; after a refusal, focus
+//   the first field marked invalid;
 // - the "share only with" countries field is shown only when that sharing choice is selected.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
@@ -8,7 +9,9 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!form) {
     return;
   }
-  const target = form.dataset.focus && document.getElementById(form.dataset.focus);
+  // the block just added, else the first field the API refused
+  const target = (form.dataset.focus && document.getElementById(form.dataset.focus)) ||
+    form.querySelector("[aria-invalid='true']");
   if (target) {
     target.focus();
     target.scrollIntoView({block: "center"});
