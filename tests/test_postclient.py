@@ -101,8 +101,8 @@ def post(home: Path, client, db_target) -> Post:
 
 
 async def stored_for(owner_conn, key: str) -> list:
-    return await owner_conn.fetch("SELECT id, flags, action, checked_at FROM border_checks "
-                                  "WHERE border_point = 'POIPET' AND idempotency_key = $1", key)
+    return await owner_conn.fetch("SELECT id, border_point, flags, action, checked_at FROM border_checks "
+                                  "WHERE idempotency_key = $1", key)
 
 
 async def audit_rows(owner_conn, check_id) -> int:
@@ -123,7 +123,7 @@ async def test_record_while_reachable_prints_the_service_answer(post, owner_conn
     assert code == 0, post.err
     assert out["mode"] == "online" and out["replayed"] is False
     rows = await stored_for(owner_conn, out["key"])
-    assert len(rows) == 1 and str(rows[0]["id"]) == out["id"]
+    assert len(rows) == 1 and str(rows[0]["id"]) == out["id"] and rows[0]["border_point"] == "POIPET"
     assert out["flags"] == list(rows[0]["flags"]) and "unrelated_adult" in out["flags"]
     assert out["recommendation"]["action"] == rows[0]["action"] == "refer"
     assert queued_keys(home) == []
@@ -160,7 +160,7 @@ async def test_sync_after_the_link_returns_stores_each_entry_once_and_a_second_s
     assert [r["key"] for r in out["results"]] == keys  # in the order recorded
     for key, result in zip(keys, out["results"], strict=True):
         rows = await stored_for(owner_conn, key)
-        assert len(rows) == 1 and str(rows[0]["id"]) == result["id"]
+        assert len(rows) == 1 and str(rows[0]["id"]) == result["id"] and rows[0]["border_point"] == "POIPET"
         assert rows[0]["checked_at"] == times[key]  # the time the check was recorded, not the time of the sync
         assert await audit_rows(owner_conn, rows[0]["id"]) == 1
     assert queued_keys(home) == []
@@ -244,6 +244,14 @@ async def test_status_warns_when_a_queued_check_nears_the_14_day_window(post):
     assert 12 * 24 - 1 <= out["oldest_age_hours"] <= 12 * 24 + 1
     code, out = await post.run("sync", url=f"http://127.0.0.1:{closed_port()}")  # the link is still down
     assert code == 1 and out["stopped"] and out["queued"] == 1 and out["near_window"] == [queued["key"]]
+
+
+async def test_sync_by_an_officer_of_another_post_sends_nothing(post, home, db_target, owner_conn):
+    queued = await post.offline(family_body())
+    other = await new_officer(db_target, "immigration", "BAVET")
+    code, out = await post.run("sync", officer=other)
+    assert code == 1 and out == {} and "belongs to post POIPET" in post.err
+    assert queued_keys(home) == [queued["key"]] and await stored_for(owner_conn, queued["key"]) == []
 
 
 async def test_an_entry_changed_on_disk_is_set_aside_not_sent(post, home, owner_conn):

@@ -119,7 +119,8 @@ async def record(opts: Options, console: Console, path: Path) -> int:
             console.result({"mode": "offline", "key": key, "queued": False, **local})
             return 1
         queued = len(queue.entries("queued"))
-        console.say(f"Queued ({queued} waiting). Run `exchange post sync` when the link returns.")
+        console.say(f"Queued as {key} ({queued} waiting): write this key on the paper record. "
+                    "Run `exchange post sync` when the link returns.")
         console.result({"mode": "offline", "key": key, "queued": True, **local})
         return 3
     finally:
