@@ -15,7 +15,17 @@ from collections.abc import AsyncIterator
 from exchange.web import i18n, post_form, post_messages
 from exchange.web.pages_post import instructions, urgent_first
 from tests.conftest import form_token, login, new_officer, web_login_http, web_session
-from tests.test_border_support import damage, family_body, in_days, submit, td3, unique_word, years_ago
+from tests.test_border_support import (
+    damage,
+    family_body,
+    in_days,
+    random_birth,
+    register,
+    submit,
+    td3,
+    unique_word,
+    years_ago,
+)
 
 
 @contextlib.asynccontextmanager
@@ -167,6 +177,7 @@ async def test_api_refusals_show_next_to_the_field_with_values_kept_and_nothing_
             ({"child.family": "", "child.given": ""}, "child.family", "empty"),
             ({"c0.doc_country": "XX"}, "c0.doc_country", "invalid_country"),
             ({"direction": ""}, "direction", "missing_field"),
+            ({"seen.family": "Keo"}, "seen.relationship", "missing_field"),
         ]
         for change, field, code in cases:
             fields = base_fields(page, **{**family_fields(family), **change})
@@ -182,6 +193,21 @@ async def test_api_refusals_show_next_to_the_field_with_values_kept_and_nothing_
         text = await (await web.post("/post", data=fields)).text()
         assert error_of(text, "child.birth_date") == post_messages.KM["post.err.invalid_value"] + " (invalid_value)"
         assert await checks_count(owner_conn) == before
+
+
+async def test_the_person_meeting_the_child_is_screened_too(client, db_target, officers):
+    family, given, birth = unique_word("Prak"), unique_word("Sam"), random_birth()
+    await register(client, officers["registrar"], {"names": [{"family": family, "given": given}],
+                                                   "birth_date": birth, "sex": "male"})
+    async with officer_browser(client, db_target) as web:
+        page = await (await web.get("/post")).text()
+        fields = base_fields(page, **family_fields(unique_word("Vong")), **{
+            "met.family": given.upper(), "met.given": family.upper(), "met.birth_date": birth,
+            "met.relationship": "unknown"})
+        resp = await web.post("/post", data=fields)
+        result = await resp.text()
+        assert resp.status == 200 and "/post/checks/" in str(resp.url)
+        assert "HOLD the child" in result and "companion_watchlist_hit" in result
 
 
 async def test_csrf_is_required(client, db_target, owner_conn):

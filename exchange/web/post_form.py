@@ -23,6 +23,9 @@ from matching.mrz import MRZ, parse_mrz
 PERSON_KEYS = ("mrz", "family", "given", "khmer", "sex", "birth_date", "nationality", "doc_kind", "doc_number",
                "doc_country", "doc_expires")
 COMPANION_KEYS = (*PERSON_KEYS, "relationship", "evidence")
+# the person who brought the child to the border ("seen") and the one who will meet the child ("met")
+HANDOVER_KEYS = ("family", "given", "khmer", "birth_date", "relationship")
+HANDOVER = (("seen", "seen_off_by"), ("met", "met_by"))
 CHECK_KEYS = ("direction", "situation", "group_size", "stated_age", "consent", "consent_signed_by",
               "consent_notarised", "dest_country", "dest_place", "travel_purpose", "observations")
 MAX_BLOCKS = 20  # exchange/border/schema.py MAX_COMPANIONS
@@ -54,7 +57,8 @@ def read_form(form: Mapping[str, str]) -> Draft:
     blocks = min(max(int(raw), 1), MAX_BLOCKS) if _DIGITS.fullmatch(raw) else 1
     draft = Draft(blocks=blocks)
     names = [*CHECK_KEYS, *(f"child.{k}" for k in PERSON_KEYS),
-             *(f"c{i}.{k}" for i in range(blocks) for k in COMPANION_KEYS)]
+             *(f"c{i}.{k}" for i in range(blocks) for k in COMPANION_KEYS),
+             *(f"{p}.{k}" for p, _ in HANDOVER for k in HANDOVER_KEYS)]
     for name in names:
         value = str(form.get(name, ""))[:MAX_VALUE].replace("\r\n", "\n").strip()
         if value:
@@ -193,6 +197,13 @@ def to_body(draft: Draft) -> tuple[dict[str, Any], dict[str, str]]:
         companions.append(item)
     if companions:
         body["companions"] = companions
+    for prefix, key in HANDOVER:
+        where[key] = where[f"{key}[0]"] = f"{prefix}.family"
+        where[f"{key}[0].relationship"] = f"{prefix}.relationship"
+        if block_used(draft, prefix):
+            person = _person(draft, prefix, f"{key}[0].person", where)
+            body[key] = [{"person": person, "relationship": v(f"{prefix}.relationship")}
+                         if v(f"{prefix}.relationship") else {"person": person}]
     if v("consent"):
         letter: dict[str, Any] = {"present": v("consent") == "yes"}
         if v("consent_signed_by"):
