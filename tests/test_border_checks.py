@@ -10,6 +10,10 @@ import uuid
 
 import pytest
 
+from exchange.cli import _parser
+from exchange.database import create_pool
+from exchange.screening_index import ScreeningIndex
+
 from .conftest import login, new_officer
 from .test_border_support import (
     CHECKS,
@@ -270,3 +274,88 @@ async def test_valid_mrz_is_accepted_and_a_wrong_check_digit_is_a_flag(client, o
     good = td3("VONG", "SREY", "N1234567", child["birth_date"], body["child"]["documents"][0]["expires"])
     child["documents"][0]["mrz"] = good
     assert (await submit(client, officers["immigration"], body))["flags"] == []
+
+
+async def test_two_hits_in_one_check_are_two_alerts_named_by_one_audit_row(client, officers, owner_conn):
+    """Every alert of a check is stored (one statement) and one ``border.alert`` row names them all, the check
+    and both matched records."""
+    people = [(unique_word("Ouk"), unique_word("Vann"), random_birth()) for _ in range(2)]
+    pids = [await register(client, officers["registrar"], {"names": [{"family": f, "given": g}], "birth_date": b})
+            for f, g, b in people]
+    body = family_body()
+    body["situation"] = "other_adults"
+    body["companions"] = [{"person": {"names": [{"full": f"{g} {f}".upper()}], "birth_date": b},
+                           "relationship": "unrelated", "evidence": "none"} for f, g, b in people]
+    answer = await submit(client, officers["immigration"], body)
+    assert "companion_watchlist_hit" in answer["flags"]
+    alerts = await alerts_for(client, officers["liaison"], answer["id"])
+    mine = {a["candidate"]["id"]: a for a in alerts if a["candidate"]["id"] in pids}
+    assert sorted(mine) == sorted(pids)
+    assert sorted(a["subject"]["index"] for a in mine.values()) == [0, 1]
+    rows = await owner_conn.fetch("SELECT record_ids, detail FROM audit_log WHERE action = 'border.alert' "
+                                  "AND $1 = ANY(record_ids)", answer["id"])
+    assert len(rows) == 1
+    named = set(rows[0]["record_ids"])
+    assert {a["id"] for a in alerts} | set(pids) <= named
+    assert {item["alert"] for item in rows[0]["detail"]["alerts"]} == {a["id"] for a in alerts}
+    assert all(item["probability"] >= 0.5 for item in rows[0]["detail"]["alerts"])
+
+
+async def test_a_deactivated_post_is_refused_before_screening_but_its_stored_checks_replay(
+        client, db_target, owner_conn):
+    officer = await login(client, await new_officer(db_target, "immigration", "KOH_KONG"))
+    key = f"koh-kong-{uuid.uuid4()}"
+    body = family_body()
+    first = await submit(client, officer, body, **{"Idempotency-Key": key})
+    before = await count_rows(owner_conn)
+    await owner_conn.execute("UPDATE border_points SET active = false WHERE code = 'KOH_KONG'")
+    try:
+        resp = await client.post(CHECKS, json=family_body(), headers=officer.headers("border_check"))
+        assert resp.status == 403 and (await resp.json())["error"]["code"] == "forbidden"
+        replay = await client.post(CHECKS, json=body, headers=officer.headers("border_check", **{
+            "Idempotency-Key": key}))
+        assert replay.status == 201 and await replay.json() == first
+    finally:
+        await owner_conn.execute("UPDATE border_points SET active = true WHERE code = 'KOH_KONG'")
+    assert await count_rows(owner_conn) == before
+
+
+async def test_requests_arriving_together_share_an_index_refresh_begun_after_they_arrived(
+        client, officers, db_target):
+    """Twenty concurrent screenings cost one or two refreshes; a request that arrives while a refresh is
+    already reading waits for the next one, so it sees a record registered just before it arrived."""
+    pool = await create_pool(db_target.app_dsn, min_size=1, max_size=3)
+    try:
+        holder = ScreeningIndex()
+        await holder.load(pool)
+        reads, read_once, gate = [], asyncio.Event(), asyncio.Event()
+        real = holder.refresh
+
+        async def refresh(conn):
+            changed = await real(conn)
+            reads.append(changed)
+            if len(reads) == 1:
+                read_once.set()
+                await gate.wait()  # the first refresh has read the database; hold it there
+            return changed
+        holder.refresh = refresh  # type: ignore[method-assign]
+        first = asyncio.create_task(holder.refreshed(pool))
+        await read_once.wait()
+        family, given = unique_word("Seng"), unique_word("Vuth")
+        pid = await register(client, officers["registrar"], {"names": [{"family": family, "given": given}],
+                                                             "birth_date": random_birth()})
+        late = [asyncio.create_task(holder.refreshed(pool)) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        assert pid not in holder.versions and len(reads) == 1  # the late ones wait for the next refresh
+        gate.set()
+        await asyncio.gather(first, *late)
+        assert len(reads) == 2 and pid in holder.versions
+    finally:
+        await pool.close()
+
+
+def test_serve_workers_must_be_a_small_positive_count():
+    assert _parser().parse_args(["serve", "--workers", "2"]).workers == 2
+    for bad in ("0", "-1", "many", "99"):
+        with pytest.raises(SystemExit):
+            _parser().parse_args(["serve", "--workers", bad])
