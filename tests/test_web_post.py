@@ -134,6 +134,10 @@ async def test_add_and_remove_companion_blocks(client, db_target):
         page = await (await web.post("/post", data=base_fields(page, **{
             "action": "remove:c0", "c0.family": "Sok", "c1.family": "Keo"}))).text()
         assert hidden(page, "blocks") == "1" and value_of(page, "c0.family") == "Keo" and 'name="c1.family"' not in page
+        # a button the form does not show (a removed block's MRZ) stores nothing
+        resp = await web.post("/post", data=base_fields(page, **{"action": "mrz:c5", **family_fields("Keo")}),
+                              allow_redirects=False)
+        assert resp.status == 200 and value_of(await resp.text(), "c0.family") == "Keo"
 
 
 async def test_submit_stores_one_check_and_a_double_submit_replays_it(client, db_target, owner_conn):

@@ -146,6 +146,8 @@ async def check_submit(request: web.Request) -> web.Response:
         return _form(request, draft, idem, focus="c0.mrz")
     if action.startswith("mrz:") and action[4:] in post_form.prefixes(draft):
         return _read_mrz(request, draft, idem, action[4:])
+    if action != "submit":  # a button this form does not have (or a block no longer shown): submit nothing
+        return _form(request, draft, idem)
     for prefix in post_form.prefixes(draft):  # an MRZ pasted without "Read MRZ" fills the blank fields
         if draft.get(f"{prefix}.mrz"):
             try:
