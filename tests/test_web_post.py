@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from exchange.web import i18n, post_form, post_messages
-from exchange.web.pages_post import instructions, urgent_first
+from exchange.web.pages_post import _recommendation, instructions, urgent_first
 from tests.conftest import form_token, login, new_officer, web_login_http, web_session
 from tests.test_border_support import (
     damage,
@@ -291,5 +291,8 @@ def test_instructions_put_the_hold_first():
     assert instructions(["companion_watchlist_hit"], "secondary_inspection") == ["hold"]
     assert instructions([], "clear") == ["clear"]
     assert instructions(["document_expired"], "secondary_inspection") == ["secondary_inspection"]
+    assert _recommendation(["child_alone", "no_consent_letter"])["action"] == "refer"
+    assert _recommendation(["a_flag_added_later"])["action"] == "secondary_inspection"
+    assert _recommendation([])["action"] == "clear"
     assert urgent_first(["unrelated_adult", "no_document", "child_watchlist_hit"]) == [
         "child_watchlist_hit", "unrelated_adult", "no_document"]

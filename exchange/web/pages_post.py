@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from exchange.border.flags import REASONS, recommend
 from exchange.border.schema import DIRECTIONS, EVIDENCE, OUTCOMES, PURPOSES, RELATIONSHIPS, SIGNERS, SITUATIONS
 from matching.mrz import MRZError
 from protocols.person import DOCUMENT_KINDS, SEXES
@@ -76,6 +77,14 @@ def instructions(flags: list[str], action: str) -> list[str]:
 def urgent_first(flags: list[str]) -> list[str]:
     """The flags as the API orders them, a possible match first (it decides what the officer does)."""
     return sorted(flags, key=lambda flag: flag not in HIT_FLAGS)
+
+
+def _recommendation(flags: list[str]) -> dict[str, Any]:
+    """The rules' recommendation for a check whose stored answer lacks one (never "clear" when flags exist)."""
+    advice = recommend(set(flags) & set(REASONS)).as_dict()
+    if advice["action"] == "clear" and flags:
+        advice["action"] = "secondary_inspection"
+    return advice
 
 
 def problem_text(request: web.Request, problem: ApiProblem) -> str:
@@ -172,7 +181,7 @@ async def check_submit(request: web.Request) -> web.Response:
 async def _result(request: web.Request, check_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
                   values: dict[str, str] | None = None) -> web.Response:
     view = (await _call(request, "GET", f"{CHECKS_API}/{check_id}")).body
-    recommendation = view.get("recommendation") or {"action": "clear", "reasons": []}
+    recommendation = view.get("recommendation") or _recommendation(view["flags"])
     reasons = {r.get("flag"): r.get("text", "") for r in recommendation.get("reasons", [])}
     view["flags"] = urgent_first(view["flags"])
     return _page(request, "post/result.html", status=status, check=view, reasons=reasons,
