@@ -18,7 +18,7 @@ from nacl.signing import SigningKey
 
 from exchange.federation import partners
 from exchange.registry.shape import canonical_person
-from exchange.web import register_form
+from exchange.web import register_form, register_text
 from protocols.record import validate_record_body
 from tests.conftest import form_token, new_officer, web_login_http, web_session
 from tests.test_border_support import unique_word
@@ -105,6 +105,12 @@ def test_add_and_remove_blocks_renumber():
     assert len(register_form.blocks(form, "doc")) == 1  # every group keeps one block to type into
 
 
+def test_every_label_is_in_english_and_khmer_with_the_same_placeholders():
+    assert set(register_text.EN) == set(register_text.KM)
+    for key, text in register_text.EN.items():
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", register_text.KM[key])), key
+
+
 # --- the pages -----------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -137,6 +143,10 @@ async def test_create_a_record_in_two_scripts_with_alias_document_and_conviction
     html = await resp.text()
     assert resp.status == 200 and 'name="name-1-full"' in html and 'name="name-2-full"' not in html
     assert _value(html, "name-0-family") == family and 'data-focus="f-name-1-family"' in html
+    web.cookie_jar.update_cookies({"exchange_lang": "km"})
+    html = await (await web.get("/records/new")).text()
+    assert 'for="f-name-0-family">នាមត្រកូល' in html and "បន្ថែមឈ្មោះមួយទៀត" in html
+    web.cookie_jar.update_cookies({"exchange_lang": "en"})
 
     rid = await _create(web, record_form(family))
     resp = await client.get(f"/api/v1/records/{rid}", headers=officers["registrar"].headers())
@@ -249,6 +259,8 @@ async def test_withdraw_asks_for_confirmation_then_withdraws(registrar_web, owne
     assert await owner_conn.fetchval("SELECT status FROM persons WHERE id = $1", uuid.UUID(rid)) == "withdrawn"
     html = await (await registrar_web.get(resp.headers["Location"])).text()
     assert "Withdrawn: entered in error" in html and "Correct</a>" not in html
+    resp = await registrar_web.get(f"/records/{rid}/edit?purpose=data_quality", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == f"/records/{rid}?purpose=data_quality"
 
 
 def _b64u(raw: bytes) -> str:
@@ -307,8 +319,11 @@ async def test_list_filters_and_roles(client, db_target, registrar_web):
     rid = await _create(registrar_web, record_form(unique_word("Sok")))
     resp = await registrar_web.get("/records")
     assert resp.status == 200 and 'name="purpose"' in await resp.text()  # the purpose is asked first
-    html = await (await registrar_web.get("/records?purpose=data_quality&status=active")).text()
+    html = await (await registrar_web.get("/records?purpose=data_quality&status=active&updated_since=2000-01-01"
+                                          "&offence_category=child_sexual_abuse&nationality=KH")).text()
     assert f'href="/records/{rid}?purpose=data_quality"' in html and "New record" in html
+    html = await (await registrar_web.get("/records?purpose=data_quality&status=withdrawn")).text()
+    assert f'href="/records/{rid}?' not in html
     resp = await registrar_web.get("/records?purpose=data_quality&nationality=XX")
     assert resp.status == 400 and _field_error(await resp.text(), "nationality")
     for role, path, status in (("immigration", "/records", 403), ("immigration", f"/records/{rid}", 403),

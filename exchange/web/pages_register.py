@@ -200,8 +200,10 @@ async def record_view(request: web.Request) -> web.Response:
 async def edit_form(request: web.Request) -> web.Response:
     rid = _record_id(request)
     record = (await _api(request, "GET", f"{API}/{rid}")).body
+    if record["status"] != "active":  # a withdrawn record cannot change: show it as it is
+        return redirect(f"/records/{rid}?" + urlencode(_keep(request)))
     return _form_page(request, register_form.from_record(record), errors={}, mode="edit", rid=rid,
-                      version=str(record["version"]), status_of=record["status"])
+                      version=str(record["version"]))
 
 
 @policy(*REGISTRAR, page=True, purpose=True)
@@ -209,7 +211,7 @@ async def edit_submit(request: web.Request) -> web.Response:
     rid = _record_id(request)
     form, raw = await _posted(request)
     version = raw.get("version", "")
-    values = {"mode": "edit", "rid": rid, "version": version, "status_of": "active"}
+    values = {"mode": "edit", "rid": rid, "version": version}
     if raw.get("add") or raw.get("remove"):
         form = register_form.renumbered(form, add=raw.get("add"), remove=raw.get("remove"))
         return _form_page(request, form, errors={}, focus=_focus(form, raw), **values)

@@ -1,4 +1,4 @@
-"""The register pages' labels in English and Khmer (registered with ``i18n`` at import)."""
+"""The register pages' labels in English and Khmer, every key in both (registered with ``i18n`` at import)."""
 
 from __future__ import annotations
 
@@ -138,6 +138,69 @@ KM = {
     "register.script.Latn": "ឡាតាំង", "register.script.Khmr": "ខ្មែរ", "register.script.Thai": "ថៃ",
     "register.name_kind.primary": "ឈ្មោះចម្បង", "register.name_kind.alias": "ឈ្មោះក្លែងក្លាយ",
     "register.doc_kind.passport": "លិខិតឆ្លងដែន", "register.doc_kind.national_id": "អត្តសញ្ញាណប័ណ្ណ",
+    "register.list.help": "កំណត់ត្រាបច្ចុប្បន្ន។ ច្រោះតាមស្ថានភាព បទល្មើស សញ្ជាតិ ឬកាលបរិច្ឆេទផ្លាស់ប្ដូរចុងក្រោយ; "
+                          "ដើម្បីរកបុគ្គលតាមឈ្មោះ សូមប្រើការស្វែងរកបុគ្គល (ឈ្មោះមិនដែលដាក់ក្នុងតំណទេ)។",
+    "register.list.updated": "ផ្លាស់ប្ដូរចុងក្រោយ (UTC)",
+    "register.form.replacing": "កំណត់ត្រា {id} កំណែ {v}៖ ការរក្សាទុកនឹងបង្កើតកំណែ {n}។",
+    "register.form.help": "មានតែអ្វីដែលអ្នកបំពេញប៉ុណ្ណោះត្រូវបានរក្សាទុក៖ ប្លុកទទេមិនត្រូវបានបញ្ជូនទេ។ "
+                          "កាលបរិច្ឆេទជា YYYY-MM-DD។ ការផ្លាស់ប្ដូរនីមួយៗជាកំណែថ្មី; កំណែចាស់នៅក្នុងប្រវត្តិ។",
+    "register.form.stale": "មាននរណាម្នាក់បានរក្សាទុកកំណែ {v} នៃកំណត់ត្រានេះ ខណៈពេលអ្នកកំពុងកែ។ "
+                           "ការកែរបស់អ្នកមិនទាន់ត្រូវបានរក្សាទុកទេ ហើយគ្មានអ្វីបាត់បង់ទេ៖ ការកែរបស់អ្នកនៅក្នុងទម្រង់នេះ។ "
+                           "សូមបើកកំណែបច្ចុប្បន្ន រួចកែតម្រូវម្ដងទៀត។",
+    "register.form.open_current": "បើកកំណែ {v} (ផ្ទាំងថ្មី)",
+    "register.names.help": "ឈ្មោះទាំងអស់ដែលគេស្គាល់បុគ្គលនេះ ជាអក្សរណាក៏បាន៖ មួយប្លុកសម្រាប់ឈ្មោះមួយ "
+                           "(ការសរសេរជាអក្សរខ្មែរ និងអក្សរឡាតាំង គឺជាឈ្មោះពីរ)។",
+    "register.birth_date.hint": "YYYY, YYYY-MM ឬ YYYY-MM-DD៖ តាមអ្វីដែលអ្នកដឹង; ទម្រង់នេះកំណត់ភាពច្បាស់លាស់។",
+    "register.countries.hint": "លេខកូដប្រទេសពីរអក្សរ បំបែកដោយក្បៀស ឧ. KH, TH។",
+    "register.external_id": "លេខយោង", "register.external_id.hint": "ស្រេចចិត្ត៖ លេខសំណុំឯកសារ ឬលេខករណី។",
+    "register.doc.country": "ប្រទេសចេញ (អក្សរ ២)", "register.doc.mrz": "តំបន់អានដោយម៉ាស៊ីន (ស្រេចចិត្ត)",
+    "register.doc.remove": "លុបឯកសារ {n}", "register.conv.release_date": "កាលបរិច្ឆេទដោះលែង",
+    "register.conv.remove": "លុបការផ្ដន្ទាទោស {n}",
+    "register.addr.n": "អាសយដ្ឋាន {n}", "register.addr.line": "ផ្លូវ និងលេខផ្ទះ", "register.addr.locality": "ក្រុង ឬទីប្រជុំជន",
+    "register.addr.postcode": "លេខកូដប្រៃសណីយ៍", "register.addr.region": "ខេត្ត ឬតំបន់",
+    "register.addr.country": "ប្រទេស (អក្សរ ២)", "register.addr.remove": "លុបអាសយដ្ឋាន {n}",
+    "register.sharing_mode": "អ្នកដែលអាចទទួល", "register.sharing_mode.agreements": "ដៃគូតាមកិច្ចព្រមព្រៀង",
+    "register.sharing_mode.only": "តែប្រទេសដែលបានរាយ", "register.sharing_mode.none": "គ្មានដៃគូ",
+    "register.sharing_countries": "ប្រទេស (ពេលតែខ្លះ)", "register.sharing.hint": "លេខកូដពីរអក្សរ ឧ. TH, VN។",
+    "register.view.current": "កំណែ {v} រក្សាទុក {at} UTC ដោយ {by}",
+    "register.view.older": "អ្នកកំពុងមើលកំណែចាស់ {v}។", "register.view.actions": "សកម្មភាពលើកំណត់ត្រា",
+    "register.view.none": "មិនមានកត់ត្រា។", "register.view.only": "តែ {c}",
+    "register.view.notice_saved": "បានរក្សាទុក។ កំណែថ្មីនៅខាងក្រោម និងក្នុងប្រវត្តិ; ដៃគូនឹងទទួលបានតាមលំដាប់។",
+    "register.view.notice_withdrawn": "បានដកចេញ។ ដៃគូទាំងអស់ដែលបានទទួលកំណត់ត្រានេះ ត្រូវបានប្រាប់ឱ្យលុបវាចោល។",
+    "register.view.withdrawn": "បានដកចេញ៖ {reason}",
+    "register.view.auditor": "សវនករមើលឃើញអ្នកដែលបានផ្លាស់ប្ដូរកំណត់ត្រា និងដៃគូដែលបានទទួលកំណែនីមួយៗ "
+                             "មិនមែនបុគ្គលនោះទេ។",
+    "register.deliveries.help": "សារនីមួយៗទៅកាន់ដៃគូ ថ្មីបំផុតមុន៖ បានផ្ញើ (ដោយរុញ ឬពេលដៃគូទាញយក) "
+                                "និងបានបញ្ជាក់ទទួលដោយបង្កាន់ដៃមានហត្ថលេខា។",
+    "register.deliveries.none": "មិនទាន់បានផ្ញើកំណត់ត្រានេះទៅដៃគូណាទេ។",
+    "register.delivery.pending": "កំពុងរង់ចាំ (ព្យាយាម {n} ដង)", "register.delivery.rejected": "ត្រូវបានបដិសេធ",
+    "register.delivery.not_acked": "មិនទាន់",
+    "register.col.when": "ពេលវេលា (UTC)", "register.col.by": "ដោយ", "register.col.reason": "មូលហេតុ",
+    "register.col.message": "សារ", "register.col.queued": "ដាក់ជួរ (UTC)", "register.col.sent": "បានផ្ញើ (UTC)",
+    "register.col.acked": "បានបញ្ជាក់ទទួល (UTC)",
+    "register.msg.record_upsert": "កំណត់ត្រា (ថ្មី ឬកែតម្រូវ)", "register.msg.record_withdrawal": "ការដកចេញ",
+    "register.precision.year": "តែឆ្នាំ", "register.precision.month": "ខែ", "register.precision.day": "ថ្ងៃ",
+    "register.withdraw.about": "{name} កំណែ {v}។",
+    "register.withdraw.help": "កំណត់ត្រាដែលបានដកចេញ នឹងចេញពីការស្វែងរកក្នុងបញ្ជី ហើយដៃគូទាំងអស់ដែលបានទទួល "
+                              "ត្រូវបានប្រាប់ឱ្យលុបវាចោល។ មិនអាចត្រឡប់វិញបានទេ៖ ត្រូវការកំណត់ត្រាថ្មី។",
+    "register.withdraw.note": "កំណត់សម្គាល់ (ស្រេចចិត្ត គ្មានឈ្មោះ)",
+    "register.withdraw.confirm": "ខ្ញុំបញ្ជាក់ថា កំណត់ត្រានេះត្រូវដកចេញ ដោយមូលហេតុដែលបានជ្រើសរើស។",
+    "register.withdraw.confirm_needed": "សូមគូសធីកការបញ្ជាក់ ដើម្បីដកកំណត់ត្រាចេញ។",
+    "register.withdraw.back": "ត្រឡប់ទៅកំណត់ត្រា",
+    "register.script.Laoo": "ឡាវ", "register.script.Mymr": "មីយ៉ាន់ម៉ា", "register.script.Hani": "ចិន",
+    "register.script.Hans": "ចិន (សាមញ្ញ)", "register.script.Hant": "ចិន (បុរាណ)", "register.script.Cyrl": "ស៊ីរីលីក",
+    "register.script.Arab": "អារ៉ាប់", "register.script.Zyyy": "ចម្រុះ",
+    "register.name_kind.birth": "ឈ្មោះពីកំណើត", "register.name_kind.former": "ឈ្មោះពីមុន",
+    "register.name_kind.transliteration": "ការចម្លងអក្សរ",
+    "register.doc_kind.birth_certificate": "សំបុត្រកំណើត", "register.doc_kind.family_book": "សៀវភៅគ្រួសារ",
+    "register.doc_kind.travel_permit": "លិខិតអនុញ្ញាតធ្វើដំណើរ", "register.doc_kind.border_pass": "ប័ណ្ណឆ្លងកាត់ព្រំដែន",
+    "register.doc_kind.driving_licence": "ប័ណ្ណបើកបរ", "register.doc_kind.other": "ឯកសារផ្សេងទៀត",
+    "register.offence.child_sexual_abuse": "ការរំលោភបំពានផ្លូវភេទលើកុមារ",
+    "register.offence.child_sexual_exploitation": "ការកេងប្រវ័ញ្ចផ្លូវភេទលើកុមារ",
+    "register.offence.child_trafficking": "ការជួញដូរកុមារ", "register.offence.trafficking_in_persons": "ការជួញដូរមនុស្ស",
+    "register.offence.child_pornography": "សម្ភារៈរំលោភបំពានផ្លូវភេទលើកុមារ", "register.offence.other": "ផ្សេងទៀត",
+    "register.reason.expungement": "បានលុបចេញពីកំណត់ត្រាឧក្រិដ្ឋ", "register.reason.acquittal_on_appeal": "រួចទោសនៅសាលាឧទ្ធរណ៍",
+    "register.reason.death": "មរណភាព", "register.reason.error": "បញ្ចូលខុស",
 }
 
 i18n.register({"en": EN, "km": KM})
