@@ -148,6 +148,9 @@ async def test_sync_after_the_link_returns_stores_each_entry_once_and_a_second_s
     lost = queue.body(queue.entries("queued")[1])
     times = {e.key: e.check_time for e in queue.entries("queued")}
     queue.close()
+    with sqlite3.connect(home / FILE_NAME) as conn:
+        sealed = [row[0] for row in conn.execute("SELECT sealed FROM entries")]
+    conn.close()
     first = await new_officer(db_target, "immigration", "POIPET")
     resp = await client.post("/api/v1/auth/token", json={"username": first.username, "password": first.password,
                                                           "totp": first.code()})
@@ -164,6 +167,8 @@ async def test_sync_after_the_link_returns_stores_each_entry_once_and_a_second_s
         assert rows[0]["checked_at"] == times[key]  # the time the check was recorded, not the time of the sync
         assert await audit_rows(owner_conn, rows[0]["id"]) == 1
     assert queued_keys(home) == []
+    raw = (home / FILE_NAME).read_bytes()
+    assert not any(blob[-64:] in raw for blob in sealed)  # secure_delete overwrote the replayed entries
     before = await owner_conn.fetchval("SELECT count(*) FROM border_checks")
     code, out = await post.run("sync")
     assert code == 0 and (out["sent"], out["already_stored"], out["queued"]) == (0, 0, 0)
