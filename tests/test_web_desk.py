@@ -170,3 +170,36 @@ async def test_partner_pages_and_wrong_roles(client, db_target):
         assert "Partner records" in html and 'id="f-country"' in html
         resp = await web.get("/partner-records?purpose=review&status=bogus")
         assert resp.status == 400 and "status" in await resp.text()
+
+
+async def test_review_item_side_by_side_and_decision(client, officers, db_target, owner_conn):
+    from tests.test_federation_review import queued_match
+
+    item = await queued_match(client, officers, owner_conn)
+    liaison = await new_officer(db_target, "liaison")
+    status = "SELECT status FROM partner_match_candidates WHERE id = $1"
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        html = await (await web.get("/desk?purpose=review")).text()
+        assert f'href="/review/{item["id"]}?purpose=review"' in html and item["spelled"] in html
+        resp = await web.get(f"/review/{item['id']}?purpose=review")
+        html = await resp.text()
+        assert resp.status == 200 and "Partner record (TH)" in html and f"TH:{item['record_id']}" in html
+        rows = {label: verdict for verdict, label in
+                re.findall(r'<tr class="row-(\w+)">\s*<th scope="row">([^<]+)</th>', html)}
+        assert rows["Birth date"] == "agree" and rows["Names"] == "agree"
+        assert "ed25519:test" in html  # the key the partner's message was signed with
+        token = form_token(html)
+        resp = await web.post(f"/review/{item['id']}", data={"csrf": token, "purpose": "review",
+                                                             "decision": "reject", "reject_reason": "document_match"})
+        assert resp.status == 400 and "must be one of" in _field_error(await resp.text(), "reject_reason")
+        assert await owner_conn.fetchval(status, item["id"]) == "open"
+        resp = await web.post(f"/review/{item['id']}", data={"csrf": token, "purpose": "review",
+                                                             "decision": "reject", "reject_reason": "different_person"},
+                              allow_redirects=False)
+        assert resp.status == 303 and resp.headers["Location"] == f"/review/{item['id']}?purpose=review&decided=1"
+        assert await owner_conn.fetchval(status, item["id"]) == "rejected"
+        html = await (await web.get(resp.headers["Location"])).text()
+        assert "rejected: A different person" in html
+        assert (await web.get("/review/abc?purpose=review")).status == 404
+        assert (await web.get("/review/999999999999?purpose=review")).status == 404

@@ -24,6 +24,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "/static/{name}": PUBLIC,
     "/desk": frozenset({"liaison"}),
     "/alerts/{id}": frozenset({"liaison"}),
+    "/review/{id}": frozenset({"liaison"}),
     "/search": frozenset({"liaison", "registrar"}),
     "/partners": frozenset({"admin", "liaison"}),
     "/partner-records": frozenset({"liaison"}),

@@ -14,7 +14,7 @@ EN = {
     "desk.col.candidate": "Matched record", "desk.col.probability": "Probability", "desk.col.flags": "Flags",
     "desk.open_alert": "Compare and decide",
     "desk.review": "Review queue", "desk.review_none": "No partner record waits for review.",
-    "desk.review_help": "Partner records that arrived with a likely match in our register.",
+    "desk.review_help": "Partner records that arrived with a likely match in our register: compare and decide.",
     "desk.col.partner_record": "Partner record", "desk.col.candidates": "Our records (probability)",
     "desk.received": "received {at}",
     "desk.overdue": "Overdue acknowledgements",
@@ -90,6 +90,11 @@ EN = {
     "desk.precords.country": "Partner country", "desk.precords.status": "Status",
     "desk.precords.active": "active", "desk.precords.withdrawn": "withdrawn", "desk.precords.filter": "Filter",
     "desk.precords.none": "No partner record.", "desk.precords.next": "Next page",
+    "desk.review.title": "Partner record matching our register",
+    "desk.review.context": "Partner record {country}:{record}, version {v}, received {at} UTC.",
+    "desk.col.partner_side": "Partner record ({country})", "desk.review.received": "Received (UTC)",
+    "desk.review.kid": "Signing key", "desk.review.message": "Signed message",
+    "desk.status.superseded": "superseded by a newer version", "desk.status.withdrawn": "withdrawn by the partner",
 }
 
 KM = {
@@ -168,6 +173,11 @@ KM = {
     "desk.precords.country": "ប្រទេសដៃគូ", "desk.precords.status": "ស្ថានភាព",
     "desk.precords.active": "សកម្ម", "desk.precords.withdrawn": "បានដកចេញ", "desk.precords.filter": "ត្រង",
     "desk.precords.none": "គ្មានកំណត់ត្រាដៃគូទេ។", "desk.precords.next": "ទំព័របន្ទាប់",
+    "desk.review.title": "កំណត់ត្រាដៃគូដែលត្រូវនឹងបញ្ជីរបស់យើង",
+    "desk.review.context": "កំណត់ត្រាដៃគូ {country}:{record} កំណែ {v} ទទួលបាន {at} UTC។",
+    "desk.col.partner_side": "កំណត់ត្រាដៃគូ ({country})", "desk.review.received": "ទទួលបាន (UTC)",
+    "desk.review.kid": "កូនសោចុះហត្ថលេខា", "desk.review.message": "សារដែលបានចុះហត្ថលេខា",
+    "desk.status.superseded": "ត្រូវបានជំនួសដោយកំណែថ្មី", "desk.status.withdrawn": "ដៃគូបានដកចេញ",
 }
 
 i18n.register({"en": EN, "km": KM})
