@@ -181,7 +181,7 @@ def to_body(draft: Draft) -> tuple[dict[str, Any], dict[str, str]]:
         where[key] = key
         if v(key):
             body[key] = _number(v(key))
-    companions = []
+    companions: list[dict[str, Any]] = []
     where["companions"] = "c0.family"
     for i in range(draft.blocks):
         prefix = f"c{i}"
