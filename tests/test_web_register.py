@@ -7,6 +7,7 @@ which partner received which version; the deliveries API; roles."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import re
 import uuid
@@ -113,12 +114,23 @@ def test_every_label_is_in_english_and_khmer_with_the_same_placeholders():
 
 # --- the pages -----------------------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+async def webs(client, db_target):
+    """One logged-in browser-less session per officer of this module (name -> (session, officer))."""
+    async with contextlib.AsyncExitStack() as stack:
+        out = {}
+        for name, role in (("registrar", "registrar"), ("registrar2", "registrar"), ("liaison", "liaison"),
+                           ("auditor", "auditor"), ("immigration", "immigration")):
+            officer = await new_officer(db_target, role, "POIPET" if role == "immigration" else None)
+            web = await stack.enter_async_context(web_session(client))
+            await web_login_http(web, officer)
+            out[name] = (web, officer)
+        yield out
+
+
 @pytest.fixture
-async def registrar_web(client, db_target):
-    officer = await new_officer(db_target, "registrar")
-    async with web_session(client) as web:
-        await web_login_http(web, officer)
-        yield web
+def registrar_web(webs):
+    return webs["registrar"][0]
 
 
 async def _create(web, form: dict[str, str]) -> str:
@@ -203,7 +215,7 @@ async def test_a_post_without_the_form_token_is_refused(registrar_web, owner_con
     assert await owner_conn.fetchval("SELECT count(*) FROM person_names WHERE family = $1", family) == 0
 
 
-async def test_correction_new_version_and_stale_edit_refused(client, db_target, registrar_web, owner_conn):
+async def test_correction_new_version_and_stale_edit_refused(webs, registrar_web, owner_conn):
     family = unique_word("Sok")
     rid = await _create(registrar_web, record_form(family))
     resp = await registrar_web.get(f"/records/{rid}/edit?purpose=data_quality")
@@ -213,19 +225,17 @@ async def test_correction_new_version_and_stale_edit_refused(client, db_target, 
                   **register_form.from_record({"person": {"names": [{"family": family, "given": "Dara"}]},
                                                "convictions": []})}
     # another registrar saves version 2 first
-    other = await new_officer(db_target, "registrar")
-    async with web_session(client) as web2:
-        await web_login_http(web2, other)
-        resp = await web2.get(f"/records/{rid}/edit?purpose=data_quality")
-        html2 = await resp.text()
-        fields = dict(re.findall(r'name="([a-z0-9_-]+)" type="(?:text|date)" value="([^"]*)"', html2))
-        selects = {"name-0-script": "Latn", "name-0-kind": "primary", "name-1-kind": "primary",
-                   "name-2-kind": "alias", "sex": "male", "doc-0-kind": "passport", "sharing_mode": "none",
-                   "conv-0-offence_category": "child_sexual_abuse", "name-1-script": "Khmr"}
-        data = {**{k: unescape(v) for k, v in fields.items()}, **selects, "birth_place": "Siem Reap",
-                "csrf": form_token(html2), "purpose": "data_quality", "version": "1"}
-        resp = await web2.post(f"/records/{rid}/edit", data=data, allow_redirects=False)
-        assert resp.status == 303 and resp.headers["Location"] == f"/records/{rid}?purpose=data_quality&saved=1"
+    web2, other = webs["registrar2"]
+    resp = await web2.get(f"/records/{rid}/edit?purpose=data_quality")
+    html2 = await resp.text()
+    fields = dict(re.findall(r'name="([a-z0-9_-]+)" type="(?:text|date)" value="([^"]*)"', html2))
+    selects = {"name-0-script": "Latn", "name-0-kind": "primary", "name-1-kind": "primary",
+               "name-2-kind": "alias", "sex": "male", "doc-0-kind": "passport", "sharing_mode": "none",
+               "conv-0-offence_category": "child_sexual_abuse", "name-1-script": "Khmr"}
+    data = {**{k: unescape(v) for k, v in fields.items()}, **selects, "birth_place": "Siem Reap",
+            "csrf": form_token(html2), "purpose": "data_quality", "version": "1"}
+    resp = await web2.post(f"/records/{rid}/edit", data=data, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == f"/records/{rid}?purpose=data_quality&saved=1"
     # the first registrar's edit of version 1 is now stale: 412, the message shown, the typed values kept
     stale_form["birth_place"] = "Kampot"
     resp = await registrar_web.post(f"/records/{rid}/edit", data=stale_form)
@@ -284,8 +294,7 @@ async def _partner_received(owner_conn, rid: str, version: int) -> None:
                                  "VALUES ($1, $2, $3, $4, 'push')", PARTNER, uuid.UUID(rid), version, message_id)
 
 
-async def test_deliveries_show_which_partner_got_which_version(client, db_target, officers, registrar_web,
-                                                               owner_conn):
+async def test_deliveries_show_which_partner_got_which_version(client, webs, officers, registrar_web, owner_conn):
     rid = await _create(registrar_web, record_form(unique_word("Sok")))
     await _partner_received(owner_conn, rid, 1)
     # withdrawing must reach the past recipient: a record_withdrawal of version 2 waits for its acknowledgement
@@ -301,10 +310,7 @@ async def test_deliveries_show_which_partner_got_which_version(client, db_target
     assert await owner_conn.fetchval(
         "SELECT count(*) FROM audit_log WHERE action = 'record.deliveries' AND $1 = ANY(record_ids)", rid) == 1
     # the auditor's page: the history and the deliveries, not the person
-    auditor = await new_officer(db_target, "auditor")
-    async with web_session(client) as web:
-        await web_login_http(web, auditor)
-        html = await (await web.get(f"/records/{rid}?purpose=audit")).text()
+    html = await (await webs["auditor"][0].get(f"/records/{rid}?purpose=audit")).text()
     assert "Auditors see who changed the record" in html and "Battambang" not in html
     assert re.search(rf"<td>{PARTNER}</td><td>2</td><td>withdrawal</td>", html)
     assert re.search(rf"<td>{PARTNER}</td><td>1</td><td>record \(new or corrected\)</td>", html)
@@ -315,7 +321,7 @@ async def test_deliveries_show_which_partner_got_which_version(client, db_target
     assert resp.status == 404
 
 
-async def test_list_filters_and_roles(client, db_target, registrar_web):
+async def test_list_filters_and_roles(webs, registrar_web):
     rid = await _create(registrar_web, record_form(unique_word("Sok")))
     resp = await registrar_web.get("/records")
     assert resp.status == 200 and 'name="purpose"' in await resp.text()  # the purpose is asked first
@@ -326,15 +332,9 @@ async def test_list_filters_and_roles(client, db_target, registrar_web):
     assert f'href="/records/{rid}?' not in html
     resp = await registrar_web.get("/records?purpose=data_quality&nationality=XX")
     assert resp.status == 400 and _field_error(await resp.text(), "nationality")
-    for role, path, status in (("immigration", "/records", 403), ("immigration", f"/records/{rid}", 403),
-                               ("liaison", f"/records/{rid}/edit", 403), ("auditor", "/records", 403)):
-        officer = await new_officer(db_target, role, "POIPET" if role == "immigration" else None)
-        async with web_session(client) as web:
-            await web_login_http(web, officer)
-            resp = await web.get(path + "?purpose=investigation", allow_redirects=False)
-            assert resp.status == status, (role, path)
-    liaison = await new_officer(db_target, "liaison")
-    async with web_session(client) as web:
-        await web_login_http(web, liaison)
-        html = await (await web.get(f"/records/{rid}?purpose=investigation")).text()
+    for role, path in (("immigration", "/records"), ("immigration", f"/records/{rid}"),
+                       ("liaison", f"/records/{rid}/edit"), ("liaison", "/records/new"), ("auditor", "/records")):
+        resp = await webs[role][0].get(path + "?purpose=investigation", allow_redirects=False)
+        assert resp.status == 403, (role, path)
+    html = await (await webs["liaison"][0].get(f"/records/{rid}?purpose=investigation")).text()
     assert "Battambang" in html and "/edit" not in html and "/withdraw" not in html
