@@ -152,7 +152,7 @@ KM = {
     "post.birth_date": "ថ្ងៃខែឆ្នាំកំណើត", "post.date.hint": "ឆ្នាំ-ខែ-ថ្ងៃ YYYY-MM-DD (ឬតែឆ្នាំ)",
     "post.nationality": "សញ្ជាតិ (អក្សរ ២ តួ ឧ. KH)",
     "post.doc_kind": "ឯកសារ",
-    "post.doc.passport": "លិខិតឆ្លងដែន", "post.doc.national_id": "អត្តសញ្ញាណប័ណ្ណសញ្ជាតិខ្មែរ",
+    "post.doc.passport": "លិខិតឆ្លងដែន", "post.doc.national_id": "អត្តសញ្ញាណប័ណ្ណ",
     "post.doc.birth_certificate": "សំបុត្រកំណើត", "post.doc.family_book": "សៀវភៅគ្រួសារ",
     "post.doc.travel_permit": "លិខិតអនុញ្ញាតធ្វើដំណើរ", "post.doc.border_pass": "ប័ណ្ណឆ្លងកាត់ព្រំដែន",
     "post.doc.driving_licence": "ប័ណ្ណបើកបរ", "post.doc.other": "ឯកសារផ្សេងទៀត",
