@@ -58,6 +58,12 @@ def menu_for(role: str | None) -> list[MenuItem]:
     return [item for item in _MENU if role in item.roles]
 
 
+def current_menu(items: list[MenuItem], path: str) -> str | None:
+    """The menu entry of this page: the exact path, else the longest entry the path lies under."""
+    under = [item.path for item in items if path == item.path or path.startswith(item.path.rstrip("/") + "/")]
+    return max(under, key=len) if under else None
+
+
 def session_of(request: web.Request) -> WebSession | None:
     found = request.get(WEB_SESSION)
     return found if isinstance(found, WebSession) else None
@@ -71,8 +77,9 @@ def context(request: web.Request, **values: Any) -> dict[str, Any]:
     def _(key: str, **kw: object) -> str:
         return i18n.translate(lang, key, **kw)
 
+    items = menu_for(getattr(who, "role", None))
     return {
-        "_": _, "lang": lang, "who": who, "menu": menu_for(getattr(who, "role", None)),
+        "_": _, "lang": lang, "who": who, "menu": items, "current_menu": current_menu(items, request.path),
         "csrf_field": CSRF_FIELD, "csrf": csrf_token(request, session) if session else "",
         "path": request.path, "purposes": policy_mod.PURPOSES, "request_id": request.get(REQUEST_ID, "-"),
         **values,
