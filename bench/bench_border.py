@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_border.py [--records 20000] [--concurrency 20] [--requests 300]
         [--think-ms 1000] [--workers 1,2] [--loop asyncio|uvloop] [--hit-rate 0.1] [--seed 7]
-        [--load-timeout 3600] [--max-minutes 120] [--json PATH]
+        [--load-timeout 3600] [--max-minutes 120] [--json PATH] [--profile DIR]
 
 It starts an embedded PostgreSQL in a temporary folder and writes ``--records`` synthetic register entries with
 COPY (names drawn from the real Khmer, Thai and Vietnamese name lists in /work/shared/data/names, random birth
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import csv
 import datetime as dt
 import json
@@ -293,6 +294,9 @@ async def serve_worker(args: argparse.Namespace) -> None:
         await app[SCREENING].ready.wait()
         print(json.dumps({"index_load_s": round(time.perf_counter() - t0, 1), "indexed": len(app[SCREENING]),
                           "index_rss_growth_mb": round(rss_mb() - rss0)}), flush=True)
+        profile = cProfile.Profile() if args.profile else None
+        if profile:
+            profile.enable()
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -300,6 +304,10 @@ async def serve_worker(args: argparse.Namespace) -> None:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         eof = asyncio.create_task(reader.read())
         await asyncio.wait([eof, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        if profile:
+            profile.disable()
+            profile.dump_stats(Path(args.profile) / f"worker-{'screening' if args.screening else 'plain'}-"
+                               f"{os.getpid()}.prof")
     finally:
         await runner.cleanup()
 
@@ -311,10 +319,12 @@ def free_port() -> int:
 
 
 async def start_workers(n: int, screening: bool, home: Path, target: Target, port: int, loop_kind: str,
-                        load_timeout: float) -> tuple[list[asyncio.subprocess.Process], list[dict[str, Any]]]:
+                        load_timeout: float, profile: Path | None,
+                        ) -> tuple[list[asyncio.subprocess.Process], list[dict[str, Any]]]:
     procs = [await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--worker", "--home", str(home), "--owner-dsn", target.owner_dsn,
         "--app-dsn", target.app_dsn, "--port", str(port), "--loop", loop_kind,
+        *(["--profile", str(profile)] if profile else []),
         *(["--screening"] if screening else []),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE) for _ in range(n)]
     try:
@@ -341,7 +351,8 @@ async def stop_workers(procs: list[asyncio.subprocess.Process]) -> None:
 async def run_config(args: argparse.Namespace, target: Target, home: Path, settings: Settings, workers: int,
                      screening: bool, sets: dict[str, list[tuple[dict[str, Any], bool]]]) -> dict[str, Any]:
     port = free_port()
-    procs, ready = await start_workers(workers, screening, home, target, port, args.loop, args.load_timeout)
+    procs, ready = await start_workers(workers, screening, home, target, port, args.loop, args.load_timeout,
+                                       args.profile)
     base = f"http://127.0.0.1:{port}"
     try:
         tokens = await officer_tokens(target, base, settings, args.concurrency)
@@ -424,6 +435,8 @@ def main() -> int:
     parser.add_argument("--max-minutes", type=float, default=120, help="the whole run stops after this")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="folder for a cProfile dump of each worker (after its index load)")
     # a service worker started by the bench itself
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--screening", action="store_true", help=argparse.SUPPRESS)
