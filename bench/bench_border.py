@@ -389,14 +389,18 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     "paced": bodies(world, register, args.requests, args.hit_rate)}
             settings = Settings(home=home, issuer="exchange-kh-bench", token_ttl=3600)
             TokenKeys.load_or_create(home)  # once, before the workers start (they all read it)
-            rows = []
+            report: dict[str, Any] = {
+                "records": args.records, "concurrency": args.concurrency, "hit_rate": args.hit_rate,
+                "think_ms": args.think_ms, "loop": args.loop, "requests": args.requests,
+                "register_copy_s": round(copy_s, 1), "results": []}
             for workers in args.workers:
                 for screening in (True, False):
-                    rows.append(await run_config(args, target, home, settings, workers, screening, sets))
-                    print(f"{workers} worker(s), {rows[-1]['mode']}: done", flush=True)
-            return {"records": args.records, "concurrency": args.concurrency, "hit_rate": args.hit_rate,
-                    "think_ms": args.think_ms, "loop": args.loop, "requests": args.requests,
-                    "register_copy_s": round(copy_s, 1), "results": rows}
+                    report["results"].append(await run_config(args, target, home, settings, workers, screening,
+                                                              sets))
+                    print(f"{workers} worker(s), {report['results'][-1]['mode']}: done", flush=True)
+                    if args.json:  # what is measured so far survives a run stopped by --max-minutes
+                        args.json.write_text(json.dumps(report, indent=2))
+            return report
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
