@@ -29,7 +29,6 @@ import asyncpg
 from aiohttp import web
 
 from matching.index import Candidate, CandidateIndex
-from matching.record import prepare
 
 log = logging.getLogger(__name__)
 
@@ -271,15 +270,8 @@ class ScreeningIndex:
             repaired += len(gone) + len(stale)
         return repaired
 
-    def query(self, record: dict[str, Any], limit: int, threshold: float,
-              budget: int | None = None) -> list[Candidate]:
-        """The best ``limit`` candidates at or above ``threshold``; ``budget`` caps how many records from the
-        larger blocks are scored (None: the matching library's ``QUERY_MAX_CANDIDATES``)."""
-        if budget is None:
-            return self.index.query(record, limit=limit, threshold=threshold)
-        prepared = prepare(record, check_names=False)
-        ids = self.index.candidates(prepared, budget)
-        return self.index._score(prepared, ids, limit, threshold)
+    def query(self, record: dict[str, Any], limit: int, threshold: float) -> list[Candidate]:
+        return self.index.query(record, limit=limit, threshold=threshold)
 
 
 SCREENING = web.AppKey("screening_index", ScreeningIndex)
