@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .audit_verify_api import OPERATIONS as AUDIT_VERIFY_OPERATIONS
 from .border.openapi import OPERATIONS as BORDER_OPERATIONS
 from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .federation.review_api import OPERATIONS as REVIEW_OPERATIONS
@@ -70,6 +71,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                        {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},
                        {"name": "username", "in": "query", "schema": {"type": "string"}},
                        {"name": "action", "in": "query", "schema": {"type": "string"}},
+                       {"name": "outcome", "in": "query", "schema": {"type": "string"}},
                        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
         "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403)}},
@@ -96,6 +98,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     **SEARCH_OPERATIONS,  # /api/v1/search (exchange/search_openapi.py)
     **DELIVERY_OPERATIONS,  # /api/v1/records/{id}/deliveries (exchange/registry/deliveries.py)
     **REVIEW_OPERATIONS,  # /api/v1/review-queue (exchange/federation/review_api.py)
+    **AUDIT_VERIFY_OPERATIONS,  # /api/v1/audit/verify (exchange/audit_verify_api.py)
 }
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from . import audit_api, auth_api, health, openapi, search_api, users_api
+from . import audit_api, audit_verify_api, auth_api, health, openapi, search_api, users_api
 from .border import alerts as border_alerts
 from .border import api as border_api
 from .border import points as border_points
@@ -26,6 +26,7 @@ ROUTES = [
     ("POST", "/api/v1/auth/logout", auth_api.logout),
     ("GET", "/api/v1/auth/me", auth_api.me),
     ("GET", "/api/v1/audit", audit_api.list_audit),
+    ("GET", "/api/v1/audit/verify", audit_verify_api.verify_chain),
     ("POST", "/api/v1/records", registry_api.create_record),
     ("GET", "/api/v1/records", registry_api.list_records),
     ("GET", "/api/v1/records/{id}", registry_api.read_record),

@@ -29,6 +29,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/auth/logout"): ANY,
     ("GET", "/api/v1/auth/me"): ANY,
     ("GET", "/api/v1/audit"): frozenset({"auditor"}),
+    ("GET", "/api/v1/audit/verify"): frozenset({"auditor"}),
     ("GET", "/api/v1/users"): frozenset({"admin"}),
     ("POST", "/api/v1/users"): frozenset({"admin"}),
     ("POST", "/api/v1/users/{id}/disable"): frozenset({"admin"}),
