@@ -11,7 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from . import openapi_types as T
 from .audit_verify_api import OPERATIONS as AUDIT_VERIFY_OPERATIONS
+from .auth import ROLES
 from .border.openapi import OPERATIONS as BORDER_OPERATIONS
 from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .federation.review_api import OPERATIONS as REVIEW_OPERATIONS
@@ -54,8 +56,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Log in with username, password and a current TOTP code", "security": [],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": False, "required": ["username", "password", "totp"],
-            "properties": {"username": {"type": "string", "maxLength": 64},
-                           "password": {"type": "string", "maxLength": 256},
+            "properties": {"username": T.text(64), "password": T.text(256),
                            "totp": {"type": "string", "pattern": "^[0-9]{6}$"}}}}}},
         "responses": {"200": _json(TOKEN), **_errors(400, 401, 413, 415)}},
     ("POST", "/api/v1/auth/refresh"): {"summary": "A fresh token for the same session",
@@ -67,12 +68,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/audit"): {
         "summary": "Read the audit log (auditor); itself audited",
         "parameters": [*PURPOSE_PARAMS,
-                       {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-                       {"name": "until", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-                       {"name": "username", "in": "query", "schema": {"type": "string"}},
-                       {"name": "action", "in": "query", "schema": {"type": "string"}},
-                       {"name": "outcome", "in": "query", "schema": {"type": "string"}},
-                       {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                       {"name": "since", "in": "query", "schema": T.TIME},
+                       {"name": "until", "in": "query", "schema": T.TIME},
+                       {"name": "username", "in": "query", "schema": T.QUERY_TEXT},
+                       {"name": "action", "in": "query", "schema": T.QUERY_TEXT},
+                       {"name": "outcome", "in": "query", "schema": T.QUERY_TEXT},
+                       {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                  "maximum": 2**62}},
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
         "responses": {"200": _json({"type": "object"}), **_errors(400, 401, 403)}},
     ("GET", "/api/v1/users"): {"summary": "List officer accounts (admin)",
@@ -82,10 +84,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": False, "required": ["username", "role"],
             "properties": {"username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{2,63}$"},
-                           "role": {"type": "string",
-                                    "enum": ["admin", "registrar", "liaison", "immigration", "auditor"]},
-                           "border_point": {"type": "string"}}}}}},
-        "responses": {"201": _json({"type": "object"}), **_errors(400, 401, 403, 413, 415)}},
+                           "role": {"type": "string", "enum": list(ROLES)},
+                           "border_point": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{1,31}$",
+                                            "description": "the code of an active border point (else 409)"}},
+            "description": "border_point is given for the immigration role and only for it",
+            "if": {"properties": {"role": {"const": "immigration"}}},
+            "then": {"required": ["border_point"]}, "else": {"not": {"required": ["border_point"]}}}}}},
+        "responses": {"201": _json({"type": "object"}), **_errors(400, 401, 403, 409, 413, 415)}},
     ("POST", "/api/v1/users/{id}/disable"): {
         "summary": "Disable an account (effective on its next request)", "parameters": [USER_ID],
         "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404)}},
@@ -111,18 +116,24 @@ def _with_service_errors(path: str, op: dict[str, Any]) -> dict[str, Any]:
     return {**op, "responses": {**extra, **op.get("responses", {})}}
 
 
+RULES = ("The schemas state what the server accepts. Three rules apply beyond them: in a JSON body an integer "
+         "is written as an integer (10, not 10.0); a rule between fields that JSON Schema cannot state is given in "
+         "the schema's description (for instance a conviction's release_date is not before its date); a custom "
+         "format (cursor, partner-cursor, check-time, child-birth-date) is explained where it is used.")
+
+
 def build() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for (method, path), op in OPERATIONS.items():
         paths.setdefault(path, {})[method.lower()] = _with_service_errors(path, op)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Offender information exchange: officers' API", "version": "1"},
+        "info": {"title": "Offender information exchange: officers' API", "version": "1", "description": RULES},
         "paths": paths,
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "schemas": {**T.COMPONENTS, "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                "field": {"type": ["string", "null"]}}}}}},

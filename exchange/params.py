@@ -21,6 +21,7 @@ from protocols.validation import ValidationError, clean_country
 from .errors import BadRequest, ErrorCode, PreconditionRequired
 
 _IF_MATCH = re.compile(r'(?:"([0-9]{1,9})"|([0-9]{1,9}))', re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CURSOR = re.compile(r"[A-Za-z0-9_-]{1,200}", re.ASCII)
 MAX_VERSION = 2**31 - 1
 
@@ -41,7 +42,8 @@ def record_id(request: web.Request) -> uuid.UUID | None:
 
 
 def only_params(request: web.Request, allowed: Iterable[str] = ()) -> None:
-    """Refuse unknown or repeated query parameters (the name in the error is cut and kept printable)."""
+    """Refuse unknown or repeated query parameters (the name in the error is cut and kept printable), and
+    values with a control character (a NUL would reach PostgreSQL, which refuses it with a 500)."""
     allowed_set = set(allowed)
     for name in request.query:
         if name not in allowed_set:
@@ -49,6 +51,8 @@ def only_params(request: web.Request, allowed: Iterable[str] = ()) -> None:
             raise bad_parameter(safe or "query", "unknown query parameter")
         if len(request.query.getall(name)) > 1:
             raise bad_parameter(name, "query parameter given more than once")
+        if _CONTROL.search(request.query[name]):
+            raise bad_parameter(name, "contains a control character")
 
 
 def int_param(request: web.Request, name: str, default: int | None, lo: int, hi: int) -> int | None:

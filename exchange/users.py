@@ -42,7 +42,7 @@ async def create_user(conn: asyncpg.Connection, who: audit.Actor, *, username: s
     check_new_user(username, role, border_point, password)
     if border_point is not None and not await conn.fetchval(
             "SELECT 1 FROM border_points WHERE code = $1 AND active", border_point):
-        raise ValidationError(Code.INVALID_VALUE, "border_point", "is not a known, active border point")
+        raise ValidationError("unknown_border_point", "border_point", "is not a known, active border point")
     if await conn.fetchval("SELECT 1 FROM users WHERE username = $1", username):
         raise ValidationError("already_exists", "username", "is already taken")
     password = password or new_password()

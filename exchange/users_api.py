@@ -12,12 +12,15 @@ from protocols.validation import ValidationError, clean_enum, clean_text, expect
 from .appkeys import POOL, SETTINGS
 from .auth import ROLES
 from .body import invalid, read_json
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .middleware import actor
 from .policy import policy
 from .users import create_user, set_disabled
 
 USER_FIELDS = ("username", "role", "border_point")
+# Refusals of a well-formed account that the current state causes (a taken username, a border point that is
+# not active): 409, like any other conflict with the state, not 400.
+STATE_CONFLICTS = ("already_exists", "unknown_border_point")
 
 
 @policy("admin")
@@ -43,6 +46,8 @@ async def add_user(request: web.Request) -> web.Response:
             new = await create_user(conn, actor(request), username=username, role=role, border_point=border_point,
                                     password=None, issuer=request.app[SETTINGS].issuer)
     except ValidationError as err:
+        if err.code in STATE_CONFLICTS:  # well-formed, but the register's state refuses it
+            raise Conflict(err.message, code=err.code, field=err.field) from None
         raise invalid(err) from None
     return web.json_response({"id": new.id, "username": new.username, "password": new.password,
                               "totp_uri": new.totp_uri}, status=201)

@@ -8,14 +8,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry.openapi import _PURPOSE, PERSON, _body, _errors, _object, _ok
+from .. import openapi_types as T
+from ..registry.openapi import _PURPOSE, DOCUMENT, _body, _errors, _object, _ok, person
 from . import alerts as A
 from . import flags as F
 from . import points as PT
 from . import schema as S
+from .stats import MAX_DAYS as STATS_DAYS
 
-_COUNTRY = {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2"}
+_COUNTRY = T.COUNTRY
 _TIME = {"type": "string", "format": "date-time"}
+_L = "[A-Z0-9<]"
+# Every MRZ of a screened person is parsed (schema.py): TD3 is two lines of 44, TD1 three of 30, each either on
+# its own line or run together as one.
+MRZ = {"type": "string",  # at most 92 characters, under the person schema's 100: no maxLength to check
+       "description": "a whole machine-readable zone: TD3 (2 x 44) or TD1 (3 x 30)",
+       "pattern": f"^(?:{_L}{{44}}\\n?{_L}{{44}}|{_L}{{30}}(?:\\n{_L}{{30}}\\n|{_L}{{30}}){_L}{{30}})$"}
+PERSON = person({**DOCUMENT, "properties": {**DOCUMENT["properties"], "mrz": MRZ}})
+CHILD_BIRTH_DATE = {"type": "string", "format": "child-birth-date",
+                    "description": "YYYY, YYYY-MM or YYYY-MM-DD (from 1850): the child is under 18 at the time of "
+                                   "the check, and not born after it"}
+CHILD = {**PERSON, "required": ["names", "birth_date"],
+         "properties": {**PERSON["properties"], "birth_date": CHILD_BIRTH_DATE},
+         "description": "canonical person; birth_date required; under 18 at the time"}
+CHECK_TIME = {"type": "string", "format": "check-time", "maxLength": 40,
+              "description": "RFC 3339 time with an offset, within the last 14 days and not in the future "
+                             "(5 minutes of clock skew allowed); default now"}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 _KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
         "description": "client-chosen, unique per border point: a queued (offline) check replays idempotently",
@@ -34,18 +52,25 @@ def _people(max_items: int, evidence: bool) -> dict[str, Any]:
 
 
 CHECK_BODY = _object({
-    "direction": _enum(S.DIRECTIONS), "time": {**_TIME, "description": "when the check happened (default now)"},
-    "child": {**PERSON, "description": "canonical person; birth_date required; under 18 at the time"},
+    "direction": _enum(S.DIRECTIONS), "time": CHECK_TIME,
+    "child": CHILD,
     "stated_age": {"type": "integer", "minimum": 0, "maximum": 17},
     "situation": _enum(S.SITUATIONS), "group_size": {"type": "integer", "minimum": 1, "maximum": S.MAX_GROUP},
     "companions": _people(S.MAX_COMPANIONS, True),
     "consent_letter": _object({"present": {"type": "boolean"}, "signed_by": _enum(S.SIGNERS),
                                "notarised": {"type": "boolean"}}, ("present",)),
-    "destination": _object({"country": _COUNTRY, "place": {"type": "string", "maxLength": 200}}),
+    "destination": _object({"country": _COUNTRY, "place": T.text(200)}),
     "purpose": _enum(S.PURPOSES), "seen_off_by": _people(S.MAX_HANDOVER, False),
     "met_by": _people(S.MAX_HANDOVER, False),
-    "observations": {"type": "string", "maxLength": S.MAX_OBSERVATIONS}, "outcome": _enum(S.OUTCOMES),
-}, ("direction", "child", "situation"))
+    "observations": T.text(S.MAX_OBSERVATIONS, blank=True), "outcome": _enum(S.OUTCOMES),
+}, ("direction", "child", "situation")) | {
+    "description": "a child in a group gives group_size; a child with parents, one parent or other adults lists "
+                   "them in companions",
+    "allOf": [{"if": {"required": ["situation"], "properties": {"situation": {"const": "group"}}},
+               "then": {"required": ["group_size"]}},
+              {"if": {"required": ["situation"],
+                      "properties": {"situation": {"enum": ["parents", "one_parent", "other_adults"]}}},
+               "then": {"required": ["companions"], "properties": {"companions": {"minItems": 1}}}}]}
 RECOMMENDATION = {"type": "object", "required": ["action", "reasons"], "properties": {
     "action": _enum(["clear", "secondary_inspection", "refer"]),
     "reasons": {"type": "array", "items": {"type": "object", "properties": {
@@ -54,7 +79,7 @@ ANSWER = {"type": "object", "required": ["id", "flags", "recommendation"], "prop
     "id": {"type": "string", "format": "uuid"}, "flags": {"type": "array", "items": _enum(F.ORDER)},
     "recommendation": RECOMMENDATION}}
 CHECK = {"type": "object", "description": "a check; personal is null once purged; alerts only for liaison/auditor"}
-_LABEL = {"type": "string", "minLength": 1, "maxLength": 120, "pattern": "\\S"}
+_LABEL = T.text(120)
 POINT = _object({"code": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{1,31}$"}, "name": _LABEL, "province": _LABEL,
                  "neighbour": _COUNTRY, "crossing_type": _enum(PT.CROSSING_TYPES), "active": {"type": "boolean"}},
                 ("code", "name", "province", "neighbour", "crossing_type"))
@@ -70,8 +95,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                       **_errors(400, 401, 403, 409, 413, 415, 503)}},
     ("GET", "/api/v1/border/checks"): {
         "summary": "Recent checks without personal data (immigration: own post; liaison, auditor: all); audited",
-        "parameters": [*_PURPOSE, {"name": "border_point", "in": "query", "schema": {"type": "string"}},
-                       {"name": "since", "in": "query", "schema": _TIME},
+        "parameters": [*_PURPOSE, {"name": "border_point", "in": "query", "schema": T.QUERY_TEXT,
+                                   "description": "immigration: only their own post (another is a 404)"},
+                       {"name": "since", "in": "query", "schema": T.TIME},
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
         "responses": {"200": _ok(_LIST), **_errors(400, 401, 403, 404)}},
     ("GET", "/api/v1/border/checks/{id}"): {
@@ -81,14 +107,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Record the outcome of a check afterwards (immigration, own post)",
         "parameters": [*_PURPOSE, _ID],
         "requestBody": _body(_object({"outcome": _enum(S.OUTCOMES),
-                                      "observations": {"type": "string", "maxLength": S.MAX_OBSERVATIONS}},
+                                      "observations": T.text(S.MAX_OBSERVATIONS, blank=True)},
                                      ("outcome",))),
         "responses": {"200": _ok(CHECK), **_errors(400, 401, 403, 404, 413, 415)}},
     ("GET", "/api/v1/border/stats"): {
         "summary": "Counts per post, day, direction, situation, flag, recommendation and outcome (no personal data)",
-        "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
-                       {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
-                       {"name": "border_point", "in": "query", "schema": {"type": "string"}}],
+        "description": f"since is on or before until, at most {STATS_DAYS} days apart (default: the 31 days "
+                       "up to today, UTC)",
+        "parameters": [{"name": "since", "in": "query", "schema": T.DATE},
+                       {"name": "until", "in": "query", "schema": T.DATE},
+                       {"name": "border_point", "in": "query", "schema": T.QUERY_TEXT}],
         "responses": {"200": _ok({"type": "object"}), **_errors(400, 401, 403)}},
     ("GET", "/api/v1/border-points"): {"summary": "The border points (every officer)",
                                        "responses": {"200": _ok(_LIST), **_errors(401, 403)}},

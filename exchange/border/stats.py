@@ -20,6 +20,7 @@ from ..policy import policy
 
 TIMEZONE = "Asia/Phnom_Penh"
 MAX_DAYS = 400
+DEFAULT_SPAN = dt.timedelta(days=30)
 
 _DAY = f"(c.checked_at AT TIME ZONE '{TIMEZONE}')::date"
 _WHERE = f"WHERE {_DAY} BETWEEN $1 AND $2 AND ($3::text IS NULL OR c.border_point = $3)"
@@ -42,7 +43,8 @@ async def stats(request: web.Request) -> web.Response:
     only_params(request, ("since", "until", "border_point"))
     today = dt.datetime.now(dt.UTC).date()
     until = _date(request, "until", today)
-    since = _date(request, "since", until - dt.timedelta(days=30))
+    # the default start never falls before 0001-01-01 (an OverflowError, a 500, for until=0001-01-05)
+    since = _date(request, "since", until - DEFAULT_SPAN if until > dt.date.min + DEFAULT_SPAN else dt.date.min)
     if since > until or (until - since).days > MAX_DAYS:
         raise bad_parameter("since", f"must be on or before until, at most {MAX_DAYS} days apart")
     post = request.query.get("border_point")

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocols.messages import MAX_LEGAL_BASIS
+from protocols.messages import PURPOSES as PROTOCOL_PURPOSES
+
+from .. import openapi_types as T
 from ..policy import PURPOSES
+from ..registry.openapi import PERSON
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 PURPOSE = [{"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string",
                                                                                "enum": list(PURPOSES)}}]
-COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$"}
+COUNTRY = T.COUNTRY
+_REFERENCE = {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+              "description": "the reference a partner's hit answered"}
+_PROTOCOL_PURPOSE = {"type": "string", "enum": list(PROTOCOL_PURPOSES)}
+_CURSOR = {"type": "string", "maxLength": 400, "format": "partner-cursor",
+           "description": "opaque: the next_cursor of an earlier page (another value is refused)"}
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
@@ -43,20 +53,21 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "parameters": [*PURPOSE,
                        {"name": "country", "in": "query", "schema": COUNTRY},
                        {"name": "status", "in": "query", "schema": {"enum": ["active", "withdrawn"]}},
-                       {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                       {"name": "cursor", "in": "query", "schema": _CURSOR},
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
         "responses": {**_ok(), **_errors(400, 401, 403)}},
     ("POST", "/api/v1/partner-queries"): {
         "summary": "Ask a partner whether it knows a person (hit/no-hit, reference, band)",
         "parameters": PURPOSE,
-        "requestBody": _body({"country": COUNTRY, "person": {"type": "object"},
-                              "purpose": {"type": "string"}}, ["country", "person", "purpose"]),
+        "requestBody": _body({"country": {**COUNTRY, "description": "an active partner (else 404)"},
+                              "person": PERSON, "purpose": _PROTOCOL_PURPOSE}, ["country", "person", "purpose"]),
         "responses": {**_ok(), **_errors(400, 401, 403, 404, 502)}},
     ("POST", "/api/v1/partner-record-requests"): {
         "summary": "Ask a partner for the details behind its hit (its liaison officers decide)",
         "parameters": PURPOSE,
-        "requestBody": _body({"country": COUNTRY, "reference": {"type": "string"}, "purpose": {"type": "string"},
-                              "legal_basis": {"type": "string", "maxLength": 300}},
+        "requestBody": _body({"country": {**COUNTRY, "description": "an active partner (else 404)"},
+                              "reference": _REFERENCE, "purpose": _PROTOCOL_PURPOSE,
+                              "legal_basis": T.text(MAX_LEGAL_BASIS)},
                              ["country", "reference", "purpose", "legal_basis"]),
         "responses": {**_ok(), **_errors(400, 401, 403, 404, 502)}},
     ("GET", "/api/v1/record-requests"): {
@@ -67,7 +78,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/record-requests/{id}/decision"): {
         "summary": "Approve (the record is queued for the partner) or refuse a record request",
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "requestBody": _body({"decision": {"enum": ["approve", "refuse"]}, "note": {"type": "string"}},
+        "requestBody": _body({"decision": {"enum": ["approve", "refuse"]}, "note": T.text(500)},
                              ["decision"]),
         "responses": {**_ok(), **_errors(400, 401, 403, 404, 409)}},
     ("GET", "/federation/v1/keys"): {**PARTNER, "summary": "Partner API: this node's signed key set",

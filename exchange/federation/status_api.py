@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from protocols.validation import ValidationError, clean_country
+from protocols.validation import ValidationError, clean_ascii_id, clean_country, clean_exact_country
 
 from .. import audit, params
 from ..appkeys import POOL, SETTINGS
@@ -85,7 +85,8 @@ def _decode_cursor(raw: str | None) -> tuple[dt.datetime, str, str] | None:
             raise ValueError("cursor")
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
         when, country, record_id = text.split("|")
-        return params.parse_time(when, "cursor"), country, record_id
+        return (params.parse_time(when, "cursor"), clean_exact_country(country, "cursor"),
+                clean_ascii_id(record_id, "cursor"))  # checked: a NUL would reach PostgreSQL (a 500)
     except (binascii.Error, UnicodeDecodeError, ValueError, params.BadRequest):
         raise params.bad_parameter("cursor", "is not a cursor this service issued") from None
 
