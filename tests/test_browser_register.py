@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from tests.conftest import new_officer, screenshot, web_login
 from tests.test_border_support import unique_word
+from tests.test_web_register import PARTNER, _partner_received
 
 RECORDS = "/api/v1/records"
 
@@ -103,10 +104,12 @@ async def test_registrar_creates_a_record_in_two_scripts(web_page, db_target):
     assert problems == []
 
 
-async def test_registrar_corrects_a_record_and_a_stale_edit_is_refused(web_page, client, officers, db_target):
+async def test_registrar_corrects_a_record_and_a_stale_edit_is_refused(web_page, client, officers, db_target,
+                                                                       owner_conn):
     page, family = web_page, unique_word("Chan")
     problems = _console_errors(page)
     rid = await _api_record(client, officers["registrar"], family)
+    await _partner_received(owner_conn, rid, 1)  # a partner got version 1 and acknowledged it
     await web_login(page, await new_officer(db_target, "registrar"))
     await page.goto(f"/records/{rid}")
     await page.select_option("#f-purpose", "data_quality")  # the guard asks why before showing the record
@@ -158,6 +161,14 @@ async def test_registrar_corrects_a_record_and_a_stale_edit_is_refused(web_page,
     assert "Withdrawn: acquitted on appeal" in await page.locator("main").inner_text()
     assert await page.locator("table.history tbody tr").count() == 4
     assert await page.get_by_role("link", name="Correct").count() == 0
+    # the past recipient (its agreement gives it no full records) is told to erase its copy at the first
+    # correction, and is owed nothing after that; the erasure waits for its acknowledgement
+    deliveries = page.locator("table.deliveries tbody tr")
+    assert await deliveries.count() == 2
+    first, last = await deliveries.first.inner_text(), await deliveries.last.inner_text()
+    assert first.startswith(f"{PARTNER}\t2\twithdrawal") and "not yet" in first
+    assert last.startswith(f"{PARTNER}\t1\trecord (new or corrected)") and "not yet" not in last
+    await screenshot(page, "register-history")
     assert problems == []
 
 
@@ -176,6 +187,8 @@ async def test_birth_date_error_is_shown_next_to_the_field(web_page, db_target, 
     error = page.locator("#err-birth_date")
     assert await error.inner_text() == "is not a date that exists (invalid_date)"  # the API's message and code
     assert await page.evaluate("document.activeElement.id") == "f-birth_date"  # focus on the refused field
+    await page.keyboard.press("Tab")  # the tab order follows the form
+    assert await page.evaluate("document.activeElement.id") == "f-birth_place"
     assert await page.get_by_label("Birth date").get_attribute("aria-invalid") == "true"
     assert await page.input_value("#f-birth_date") == "1985-02-30"
     assert await page.input_value("#f-name-0-family") == family and await page.input_value("#f-doc-0-number") == \
