@@ -36,6 +36,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "/records/{id}": frozenset({"registrar", "liaison", "auditor"}),
     "/records/{id}/edit": frozenset({"registrar"}),
     "/records/{id}/withdraw": frozenset({"registrar"}),
+    "/audit": frozenset({"auditor"}),
+    "/audit/verify": frozenset({"auditor"}),
+    "/stats": frozenset({"admin", "liaison", "auditor"}),
+    "/stats.csv": frozenset({"admin", "liaison", "auditor"}),
 }
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from . import pages_auth, pages_desk, pages_post, pages_register
+from . import pages_audit, pages_auth, pages_desk, pages_post, pages_register, pages_stats
 
 PAGES = [
     *pages_auth.PAGES,
     *pages_desk.PAGES,
     *pages_post.PAGES,
     *pages_register.PAGES,
+    *pages_audit.PAGES,
+    *pages_stats.PAGES,
 ]

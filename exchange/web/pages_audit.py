@@ -1,0 +1,102 @@
+"""The auditor's pages: the audit log with filters (``GET /api/v1/audit``) and the result of the hash-chain
+verification (``GET /api/v1/audit/verify``).
+
+``/audit`` reads the log through the API, which checks the auditor role and the purpose and writes its own
+``audit.read`` row; filters (action, user name, outcome, from/until time) and the page size travel in the link,
+with the cursor of the next page (a row id). They are codes, a user name and times, never personal data of a
+registered person. Times are typed in UTC as ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (what a date-time field
+sends); the API refuses anything else, and its message shows next to the field.
+
+``/audit/verify`` runs one bounded stretch of the verification (the API's ``limit``) and offers to continue
+from where it stopped; a failure names the first row that does not fit, with a link to it in the log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from ..appkeys import CASE_REF, PURPOSE
+from ..policy import policy
+from . import apiclient, stats_text  # noqa: F401 (stats_text registers the labels)
+from .render import menu, render, session_of
+
+AUDITOR = ("auditor",)
+FILTERS = ("action", "username", "outcome", "since", "until")
+OUTCOMES = ("ok", "denied", "failed")
+LIMITS = ("50", "100", "200", "500")
+VERIFY_LIMIT = 200_000  # links per verification run (the API allows up to 1,000,000: about half a minute)
+
+menu("/audit", "audit.menu", AUDITOR, 10)
+menu("/audit/verify", "audit.verify_menu", AUDITOR, 20)
+
+
+def _filters(request: web.Request) -> dict[str, str]:
+    return {k: request.query[k].strip()[:64] for k in FILTERS if request.query.get(k, "").strip()}
+
+
+def _api_params(filters: dict[str, str], request: web.Request) -> dict[str, str]:
+    out = dict(filters)
+    limit = request.query.get("limit", "100")
+    out["limit"] = limit if limit in LIMITS else "100"
+    after = request.query.get("after", "")
+    if after.isascii() and after.isdigit() and len(after) <= 19:
+        out["after"] = after
+    return out
+
+
+def _keep(request: web.Request) -> dict[str, str]:
+    out = {"purpose": request.get(PURPOSE) or "audit"}
+    if request.get(CASE_REF):
+        out["case_ref"] = request[CASE_REF]
+    return out
+
+
+@policy(*AUDITOR, page=True, purpose=True)
+async def audit_log(request: web.Request) -> web.Response:
+    filters = _filters(request)
+    params = _api_params(filters, request)
+    keep = _keep(request)
+    values: dict[str, Any] = {"filters": filters, "limit": params["limit"], "limits": [(v, v) for v in LIMITS],
+                              "outcomes": [(v, v) for v in OUTCOMES], "keep": keep, "errors": {}, "items": [],
+                              "next_link": None, "first_link": None}
+    try:
+        answer = await apiclient.call(request, session_of(request), "GET", "/api/v1/audit", params=params,
+                                      purpose=request[PURPOSE], case_ref=request.get(CASE_REF))
+    except apiclient.ApiProblem as problem:
+        if problem.status >= 500 or problem.status in (401, 403):
+            raise
+        field = problem.field if problem.field in (*FILTERS, "limit") else ""
+        values["errors"] = {field: f"{problem.message} ({problem.code})"}
+        return render(request, "audit/log.html", status=problem.status, **values)
+    base = {**filters, "limit": params["limit"], **keep}
+    values["items"] = answer.body["items"]
+    if answer.body.get("next_after") is not None:
+        values["next_link"] = "/audit?" + urlencode({**base, "after": answer.body["next_after"]})
+    if "after" in params:
+        values["first_link"] = "/audit?" + urlencode(base)
+    return render(request, "audit/log.html", **values)
+
+
+@policy(*AUDITOR, page=True)
+async def audit_verify(request: web.Request) -> web.Response:
+    after = request.query.get("after_seq", "0")
+    params = {"limit": str(VERIFY_LIMIT)}
+    if after.isascii() and after.isdigit() and len(after) <= 19 and after != "0":
+        params["after_seq"] = after
+    answer = await apiclient.call(request, session_of(request), "GET", "/api/v1/audit/verify", params=params)
+    result = answer.body
+    bad_link = None
+    if result.get("first_bad_id") is not None:
+        # the log from the row before the one that does not fit (ids are the log's cursor)
+        bad_link = "/audit?" + urlencode({"after": max(int(result["first_bad_id"]) - 1, 0), "limit": "50",
+                                          "purpose": "audit"})
+    return render(request, "audit/verify.html", result=result, limit=VERIFY_LIMIT, bad_link=bad_link)
+
+
+PAGES = [
+    ("GET", "/audit", audit_log),
+    ("GET", "/audit/verify", audit_verify),
+]
