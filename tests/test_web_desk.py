@@ -203,3 +203,29 @@ async def test_review_item_side_by_side_and_decision(client, officers, db_target
         assert "rejected: A different person" in html
         assert (await web.get("/review/abc?purpose=review")).status == 404
         assert (await web.get("/review/999999999999?purpose=review")).status == 404
+
+
+def test_comparison_rows_and_verdicts():
+    from exchange.web.desk_compare import compare, search_body, search_field
+
+    query = {"names": [{"full": "សុខ ដារា", "script": "Khmr"}], "birth_date": "1980-02-03", "sex": "male"}
+    candidate = {"names": [{"family": "Sok", "given": "Dara", "kind": "alias"}], "birth_date": "1980-03-02",
+                 "sex": "male", "documents": [{"kind": "passport", "country": "KH", "number": "N123"}]}
+    features = [{"name": "name", "level": "translit", "weight": 6.1, "detail": "same name across scripts"},
+                {"name": "birth_date", "level": "swapped", "weight": -1.5, "detail": "day and month swapped"},
+                {"name": "sex", "level": "same", "weight": -0.01, "detail": "both male"},
+                {"name": "document", "level": "missing", "weight": 0.0, "detail": "no comparable documents"},
+                {"name": "name_parts", "level": "missing", "weight": 0.0, "detail": "no refinement"}]
+    rows = {r["field"]: r for r in compare(query, candidate, features)}
+    assert rows["names"]["query"] == ["សុខ ដារា (Khmr)"] and rows["names"]["candidate"] == ["Sok Dara (alias)"]
+    assert [rows[f]["verdict"] for f in ("names", "birth_date", "sex", "documents")] == \
+        ["agree", "disagree", "weak", "unknown"]
+    assert rows["documents"]["candidate"] == ["passport · KH · N123"] and rows["documents"]["query"] == []
+    assert rows["name_parts"]["feature"]["detail"] == "no refinement"  # a feature of no person field comes last
+    assert "addresses" not in rows  # neither side has it and the model said nothing
+    body = search_body({"full": "Sok Dara", "family": "", "given": "", "birth_date": "1980", "sex": "",
+                        "nationality": "kh", "document_kind": "", "document_number": "", "document_country": ""})
+    assert body == {"person": {"names": [{"full": "Sok Dara"}], "birth_date": "1980", "nationalities": ["kh"]}}
+    assert search_body({})["person"]["names"] == []
+    assert (search_field("person.names[0].family"), search_field("person.documents[0].number"),
+            search_field("person.x"), search_field(None)) == ("family", "document_number", "", "")

@@ -2,8 +2,8 @@
 
 ``compare(query, candidate, features)`` lines up two persons in the canonical shape (protocols/person.py) field
 by field, each row with the matching model's feature for that field (level, weight, detail in words) and a
-verdict: ``agree`` (the feature added evidence for the same person), ``disagree`` (evidence against) or
-``unknown`` (one side lacks the field). Pure functions: no I/O, nothing logged.
+verdict: ``agree`` (the feature added evidence for the same person), ``disagree`` (evidence against), ``weak``
+(it weighs almost nothing either way) or ``unknown`` (one side lacks the field). Pure functions: no I/O, nothing logged.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ ROWS = (("names", "name"), ("birth_date", "birth_date"), ("sex", "sex"), ("natio
 FORM_FIELDS = ("family", "given", "full", "birth_date", "sex", "nationality", "document_kind", "document_number",
                "document_country")
 MAX_FIELD = 300
+WEAK = 0.25  # |weight| (log2 Bayes factor) below which a feature is shown as weighing little
 
 
 def _name(name: dict[str, Any]) -> str:
@@ -49,10 +50,14 @@ def lines(person: dict[str, Any] | None, field: str) -> list[str]:
 
 
 def verdict(feature: dict[str, Any] | None) -> str:
+    """agree / disagree by the sign of the feature's weight; ``weak`` when it weighs almost nothing either way
+    (e.g. both male: common, so little evidence); ``unknown`` when one side lacks the field."""
     if feature is None or feature.get("level") == "missing":
         return "unknown"
     weight = float(feature.get("weight") or 0.0)
-    return "agree" if weight > 0 else "disagree" if weight < 0 else "unknown"
+    if abs(weight) < WEAK:
+        return "weak"
+    return "agree" if weight > 0 else "disagree"
 
 
 def explained(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
