@@ -7,8 +7,9 @@ console errors (a CSP violation is one) and for fitting a 10-inch tablet (800 px
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from tests.conftest import new_officer, screenshot, web_login
 from tests.test_border_support import unique_word
@@ -54,6 +55,7 @@ async def _api_record(client, officer, family: str) -> str:
 
 async def test_registrar_creates_a_record_in_two_scripts(web_page, db_target):
     page, family = web_page, unique_word("Sok")
+    began = dt.datetime.now(dt.UTC).isoformat()
     problems = _console_errors(page)
     await web_login(page, await new_officer(db_target, "registrar"))
     assert urlparse(page.url).path == "/records"  # the registrar's start page (asks the purpose first)
@@ -100,6 +102,18 @@ async def test_registrar_creates_a_record_in_two_scripts(web_page, db_target):
     assert "PP-2019-4411" in await page.locator("main").inner_text()
     assert await page.locator("table.history tbody tr").count() == 1
     await screenshot(page, "register-record")
+    await _fits_tablet(page)
+    await page.get_by_role("link", name="All records").click()
+    await page.wait_for_load_state()
+    assert "purpose=data_quality" in page.url and family not in page.url  # ids and purpose in links, no names
+    await page.select_option("#f-status", "active")
+    await page.get_by_role("button", name="Filter").click()
+    await page.wait_for_load_state()
+    assert "status=active" in page.url and await page.locator("table.records tbody tr").count() > 0
+    # the list runs oldest change first; "changed since" (here: since this test began) brings ours to the top
+    await page.goto("/records?" + urlencode({"purpose": "data_quality", "updated_since": began}))
+    assert f"{family} Dara" in await page.locator("table.records tbody tr").first.inner_text()
+    await screenshot(page, "register-list")
     await _fits_tablet(page)
     assert problems == []
 
@@ -166,7 +180,7 @@ async def test_registrar_corrects_a_record_and_a_stale_edit_is_refused(web_page,
     deliveries = page.locator("table.deliveries tbody tr")
     assert await deliveries.count() == 2
     first, last = await deliveries.first.inner_text(), await deliveries.last.inner_text()
-    assert first.startswith(f"{PARTNER}\t2\twithdrawal") and "not yet" in first
+    assert first.startswith(f"{PARTNER}\t2\terase its copy") and "not yet" in first
     assert last.startswith(f"{PARTNER}\t1\trecord (new or corrected)") and "not yet" not in last
     await screenshot(page, "register-history")
     assert problems == []

@@ -7,8 +7,9 @@ from . import i18n
 EN = {
     "register.menu.records": "Register", "register.menu.new": "New record",
     "register.list.title": "The register",
-    "register.list.help": "Current records. Filter by status, offence, nationality or date of the last change; "
-                          "to find a person by name use the person search (names never go into a link).",
+    "register.list.help": "Current records, the oldest change first. Filter by status, offence, nationality or "
+                          "date of the last change (\"changed since\" shows the recent ones); to find a person by "
+                          "name use the person search (names never go into a link).",
     "register.list.nationality": "Nationality (2 letters)", "register.list.updated_since": "Changed since",
     "register.list.filter": "Filter", "register.list.none": "No record matches these filters.",
     "register.list.person": "Person", "register.list.updated": "Last change (UTC)",
@@ -72,7 +73,7 @@ EN = {
     "register.col.by": "By", "register.col.reason": "Reason", "register.col.partner": "Partner",
     "register.col.message": "Message", "register.col.queued": "Queued (UTC)", "register.col.sent": "Sent (UTC)",
     "register.col.acked": "Acknowledged (UTC)",
-    "register.msg.record_upsert": "record (new or corrected)", "register.msg.record_withdrawal": "withdrawal",
+    "register.msg.record_upsert": "record (new or corrected)", "register.msg.record_withdrawal": "erase its copy",
     "register.status.active": "active", "register.status.withdrawn": "withdrawn",
     "register.precision.year": "year only", "register.precision.month": "month", "register.precision.day": "day",
     "register.withdraw.title": "Withdraw the record",
@@ -138,7 +139,8 @@ KM = {
     "register.script.Latn": "ឡាតាំង", "register.script.Khmr": "ខ្មែរ", "register.script.Thai": "ថៃ",
     "register.name_kind.primary": "ឈ្មោះចម្បង", "register.name_kind.alias": "ឈ្មោះក្លែងក្លាយ",
     "register.doc_kind.passport": "លិខិតឆ្លងដែន", "register.doc_kind.national_id": "អត្តសញ្ញាណប័ណ្ណ",
-    "register.list.help": "កំណត់ត្រាបច្ចុប្បន្ន។ ច្រោះតាមស្ថានភាព បទល្មើស សញ្ជាតិ ឬកាលបរិច្ឆេទផ្លាស់ប្ដូរចុងក្រោយ; "
+    "register.list.help": "កំណត់ត្រាបច្ចុប្បន្ន ការផ្លាស់ប្ដូរចាស់បំផុតមុន។ ច្រោះតាមស្ថានភាព បទល្មើស សញ្ជាតិ "
+                          "ឬកាលបរិច្ឆេទផ្លាស់ប្ដូរចុងក្រោយ; "
                           "ដើម្បីរកបុគ្គលតាមឈ្មោះ សូមប្រើការស្វែងរកបុគ្គល (ឈ្មោះមិនដែលដាក់ក្នុងតំណទេ)។",
     "register.list.updated": "ផ្លាស់ប្ដូរចុងក្រោយ (UTC)",
     "register.form.replacing": "កំណត់ត្រា {id} កំណែ {v}៖ ការរក្សាទុកនឹងបង្កើតកំណែ {n}។",
@@ -178,7 +180,7 @@ KM = {
     "register.col.when": "ពេលវេលា (UTC)", "register.col.by": "ដោយ", "register.col.reason": "មូលហេតុ",
     "register.col.message": "សារ", "register.col.queued": "ដាក់ជួរ (UTC)", "register.col.sent": "បានផ្ញើ (UTC)",
     "register.col.acked": "បានបញ្ជាក់ទទួល (UTC)",
-    "register.msg.record_upsert": "កំណត់ត្រា (ថ្មី ឬកែតម្រូវ)", "register.msg.record_withdrawal": "ការដកចេញ",
+    "register.msg.record_upsert": "កំណត់ត្រា (ថ្មី ឬកែតម្រូវ)", "register.msg.record_withdrawal": "លុបច្បាប់ចម្លងរបស់ខ្លួន",
     "register.precision.year": "តែឆ្នាំ", "register.precision.month": "ខែ", "register.precision.day": "ថ្ងៃ",
     "register.withdraw.about": "{name} កំណែ {v}។",
     "register.withdraw.help": "កំណត់ត្រាដែលបានដកចេញ នឹងចេញពីការស្វែងរកក្នុងបញ្ជី ហើយដៃគូទាំងអស់ដែលបានទទួល "
