@@ -15,9 +15,11 @@ import io
 from collections import Counter, defaultdict
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from ..border.stats import TIMEZONE
 from ..policy import policy
 from . import apiclient, charts, i18n
 from .render import menu, render, session_of
@@ -31,9 +33,18 @@ CSV_COLUMNS = ("table", "border_point", "day", "direction", "situation", "recomm
 menu("/stats", "stats.menu", VIEWERS, 70)
 
 
+def local_today() -> dt.date:
+    """Today in Cambodia, the stats' calendar (the API's own default ``until`` is the UTC date, which leaves out
+    the checks of the evening, 17:00-24:00 UTC, in Cambodia already the next day)."""
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
 def _filters(request: web.Request) -> dict[str, str]:
-    """The filters the officer set (blank fields left out); the API validates them."""
-    return {k: request.query[k].strip()[:40] for k in FILTERS if request.query.get(k, "").strip()}
+    """The filters the officer set (blank fields left out; ``until`` defaults to Cambodia's today); the API
+    validates them."""
+    out = {k: request.query[k].strip()[:40] for k in FILTERS if request.query.get(k, "").strip()}
+    out.setdefault("until", local_today().isoformat())
+    return out
 
 
 async def _stats(request: web.Request, filters: dict[str, str]) -> dict[str, Any]:
