@@ -133,7 +133,7 @@ def build() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": {**T.COMPONENTS, "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                "field": {"type": ["string", "null"]}}}}}},

@@ -8,16 +8,16 @@ the document is accepted (schemathesis ``positive_data_acceptance``) and data in
   not blank (``str.strip`` would leave nothing);
 - ``name_part(n)``: ``clean_text(name=True)`` of a name: also no format character (but ZWNJ/ZWJ), and no
   private-use or unassigned one;
-- the register (``text(n, assigned=True)``) refuses unassigned characters in all its text (storable.py).
+- ``text(n, assigned=True)``: the register refuses unassigned characters in all its text (storable.py);
+- ``COUNTRY``: ``clean_country`` (pycountry's ISO 3166-1 alpha-2 codes; the server also takes lower case);
+- ``DATE``, ``PARTIAL_DATE``: ``clean_date`` and ``clean_partial_date`` (a day that exists; year from 0001,
+  or from 1850 for a birth date);
+- ``TIME``: ``exchange.params.parse_time`` (an RFC 3339 time whose UTC reading falls in years 1-9999).
 
 "Unassigned" depends on the server's Unicode version and would take a character class of some 700 ranges
 (969,576 code points, which Hypothesis expands one by one: a minute per pattern), so the document states it
 as the custom format ``unicode-assigned`` (no private-use or unassigned code point, in the Unicode version
 named in the description); tests/schemathesis_hooks.py draws values for it.
-- ``COUNTRY``: ``clean_country`` (pycountry's ISO 3166-1 alpha-2 codes; the server also takes lower case);
-- ``DATE``, ``PARTIAL_DATE``: ``clean_date`` and ``clean_partial_date`` (a day that exists; year from 0001,
-  or from 1850 for a birth date);
-- ``TIME``: ``exchange.params.parse_time`` (an RFC 3339 time whose UTC reading falls in years 1-9999).
 
 Text is stored in NFC. NFC never lengthens text but for a few dozen rare characters (Devanagari QA U+0958
 and its kin), so ``maxLength`` is the limit in practice; the validators apply it to the normalised text.
@@ -78,35 +78,29 @@ TEXT_REFUSED = _class(_ranges(_text_refused))
 BLANK = "^" + _class(_ranges(lambda code: chr(code).isspace())) + "*$"
 ASSIGNED = f"unicode-assigned: no private-use or unassigned code point (Unicode {unicodedata.unidata_version})"
 
-COMPONENTS: dict[str, dict[str, Any]] = {
-    "Country": {"type": "string", "enum": sorted(c.alpha_2 for c in pycountry.countries),
-                "description": "ISO 3166-1 alpha-2 country code (lower case is taken too, and stored upper case)"},
-    "Text": {"type": "string", "not": {"pattern": TEXT_REFUSED},
-             "description": "text: no control character but newline and tab, no bidi control; stored in NFC, "
-                            "surrounding spaces removed"},
-    "RegisterText": {"type": "string", "not": {"pattern": TEXT_REFUSED}, "format": "unicode-assigned",
-                     "description": "text of the register: no control character but newline and tab, no bidi "
-                                    f"control; {ASSIGNED}; stored in NFC, surrounding spaces removed"},
-    "NamePart": {"type": "string", "not": {"pattern": NAME_REFUSED}, "format": "unicode-assigned",
-                 "description": "part of a name: no control or format character (but ZWNJ U+200C and ZWJ U+200D, "
-                                f"which Khmer writes), no bidi control; {ASSIGNED}; stored in NFC, surrounding "
-                                "spaces removed"},
-}
+# Everything is written inline: schemathesis resolves a $ref on every drawn value, which made generation several
+# times slower for the nested person objects.
+COUNTRY = {"type": "string", "enum": sorted(c.alpha_2 for c in pycountry.countries),
+           "description": "ISO 3166-1 alpha-2 country code (lower case is taken too, and stored upper case)"}
 
 
 def text(max_len: int, *, blank: bool = False, assigned: bool = False) -> dict[str, Any]:
     """Free text up to ``max_len`` characters; ``blank=True`` where the validator allows an empty value;
     ``assigned=True`` for the register, which also refuses unassigned characters (registry/storable.py)."""
-    out: dict[str, Any] = {"type": "string", "maxLength": max_len,
-                           "allOf": [{"$ref": "#/components/schemas/" + ("RegisterText" if assigned else "Text")}]}
-    if not blank:
-        out["not"] = {"pattern": BLANK}
-    out["description"] = "not blank" if not blank else "may be empty"
+    out: dict[str, Any] = {"type": "string", "maxLength": max_len}
+    out["not"] = {"pattern": TEXT_REFUSED} if blank else {"anyOf": [{"pattern": TEXT_REFUSED}, {"pattern": BLANK}]}
+    if assigned:
+        out["format"] = "unicode-assigned"
+    out["description"] = ("text: no control character but newline and tab, no bidi control"
+                          + ("" if blank else ", not blank") + (f"; {ASSIGNED}" if assigned else "")
+                          + "; stored in NFC, surrounding spaces removed")
     return out
 
 
 def name_part(max_len: int) -> dict[str, Any]:
-    return {"allOf": [{"$ref": "#/components/schemas/NamePart"}], "type": "string", "maxLength": max_len}
+    return {"type": "string", "maxLength": max_len, "not": {"pattern": NAME_REFUSED}, "format": "unicode-assigned",
+            "description": "part of a name: no control or format character (but ZWNJ U+200C and ZWJ U+200D, which "
+                           f"Khmer writes), no bidi control; {ASSIGNED}; stored in NFC, surrounding spaces removed"}
 
 
 NOT_BLANK = {"not": {"pattern": BLANK}}
@@ -118,7 +112,6 @@ def at_least_one(keys: tuple[str, ...], present: tuple[str, ...] = ()) -> list[d
             *({"required": [k]} for k in present)]
 
 
-COUNTRY = {"$ref": "#/components/schemas/Country"}
 
 _YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"  # 0001-9999
 _BIRTH_YEAR = "(?:18[5-9][0-9]|19[0-9]{2}|[2-9][0-9]{3})"  # 1850-9999

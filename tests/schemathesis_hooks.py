@@ -31,7 +31,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 from exchange.federation.status_api import _encode_cursor
-from exchange.openapi_types import COMPONENTS
+from exchange.openapi_types import COUNTRY
 from exchange.params import encode_cursor
 
 _UTC_DATETIMES = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1),
@@ -54,7 +54,7 @@ schemathesis.openapi.format("unicode-assigned", st.text(st.characters(
     exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn")), max_size=40))
 schemathesis.openapi.format("cursor", st.builds(encode_cursor, _UTC_DATETIMES, st.uuids()))
 schemathesis.openapi.format("partner-cursor", st.builds(
-    _encode_cursor, _UTC_DATETIMES, st.sampled_from(COMPONENTS["Country"]["enum"]), _RECORD_ID))
+    _encode_cursor, _UTC_DATETIMES, st.sampled_from(COUNTRY["enum"]), _RECORD_ID))
 schemathesis.openapi.format("check-time", st.builds(_check_time, st.integers(0, 13 * 86400), _OFFSETS))
 schemathesis.openapi.format("child-birth-date", st.builds(
     _child_birth_date, st.integers(30, 17 * 365), st.sampled_from(["day", "month", "year"])))
