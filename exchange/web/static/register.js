@@ -2,7 +2,9 @@
 // - after "add another ..." the server names the new block's first field (data-focus): focus it, so the
 //   officer keeps typing where the new block is instead of at the top of the page; after a refusal, focus
 //   the first field marked invalid;
-// - the "share only with" countries field is shown only when that sharing choice is selected.
+// - the "share only with" countries field is shown only when that sharing choice is selected;
+// - a second click on Save while the first is on its way is ignored (a correction saved twice would meet its
+//   own new version and be refused as stale).
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form.record-form");
@@ -16,6 +18,14 @@ document.addEventListener("DOMContentLoaded", () => {
     target.focus();
     target.scrollIntoView({block: "center"});
   }
+  form.addEventListener("submit", (event) => {
+    if (form.dataset.sent) {
+      event.preventDefault();
+    } else {
+      form.dataset.sent = "1";
+    }
+  });
+  window.addEventListener("pageshow", () => { delete form.dataset.sent; });  // back to the page: usable again
   const mode = document.getElementById("f-sharing_mode");
   const countries = document.getElementById("f-sharing");
   if (mode && countries) {
