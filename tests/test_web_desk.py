@@ -229,3 +229,22 @@ def test_comparison_rows_and_verdicts():
     assert search_body({})["person"]["names"] == []
     assert (search_field("person.names[0].family"), search_field("person.documents[0].number"),
             search_field("person.x"), search_field(None)) == ("family", "document_number", "", "")
+
+
+async def test_desk_pages_in_khmer_have_every_label(client, officers, db_target, owner_conn):
+    from tests.test_federation_review import queued_match
+
+    hit = await raise_alert(client, officers)
+    item = await queued_match(client, officers, owner_conn)
+    liaison = await new_officer(db_target, "liaison")
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        await web.get("/lang/km", allow_redirects=False)
+        for path in ("/desk?purpose=review", f"/alerts/{hit['alert']}?check={hit['check']}&purpose=review",
+                     f"/review/{item['id']}?purpose=review", "/search", "/partners", "/partner-records?purpose=review"):
+            resp = await web.get(path)
+            html = await resp.text()
+            assert resp.status == 200 and '<html lang="km">' in html, path
+            assert re.search(r">\s*desk\.[a-z_.]+", html) is None, (path, re.findall(r"desk\.[a-z_.]+", html)[:3])
+        html = await (await web.get(f"/alerts/{hit['alert']}?check={hit['check']}&purpose=review")).text()
+        assert "ប្រៀបធៀបម្ខាងៗ" in html and "បញ្ជាក់ការត្រូវគ្នា" in html
