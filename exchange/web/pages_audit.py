@@ -25,7 +25,7 @@ from .render import menu, render, session_of
 
 AUDITOR = ("auditor",)
 FILTERS = ("action", "username", "outcome", "since", "until")
-OUTCOMES = ("ok", "denied", "failed")
+OUTCOMES = ("ok", "denied", "invalid", "not_found", "refused", "rejected", "rate_limited", "failed", "error")
 LIMITS = ("50", "100", "200", "500")
 VERIFY_LIMIT = 200_000  # links per verification run (the API allows up to 1,000,000: about half a minute)
 
