@@ -248,3 +248,27 @@ async def test_desk_pages_in_khmer_have_every_label(client, officers, db_target,
             assert re.search(r">\s*desk\.[a-z_.]+", html) is None, (path, re.findall(r"desk\.[a-z_.]+", html)[:3])
         html = await (await web.get(f"/alerts/{hit['alert']}?check={hit['check']}&purpose=review")).text()
         assert "ប្រៀបធៀបម្ខាងៗ" in html and "បញ្ជាក់ការត្រូវគ្នា" in html
+
+
+async def test_partners_page_shows_an_overdue_acknowledgement(client, officers, db_target, owner_conn):
+    from tests.test_border_partners import _ensure_partner
+
+    await _ensure_partner(owner_conn, "MM")  # a partner of this test alone (its queue is nobody else's)
+    pid = await register(client, officers["registrar"], {"names": [{"full": unique_word("Ko")}],
+                                                         "birth_date": random_birth()})
+    await owner_conn.execute(
+        "INSERT INTO outbox (partner, message_id, type, person_id, version, body, created_at) "
+        "VALUES ('MM', $1, 'record_withdrawal', $2, 2, '{}'::jsonb, now() - interval '3 days')",
+        uuid.uuid4(), uuid.UUID(pid))
+    liaison = await new_officer(db_target, "liaison")
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        html = await (await web.get("/partners")).text()
+        section = html[html.index('id="p-MM"'):]
+        section = section[:section.index("</section>")]
+        assert "1 overdue" in section and "record_withdrawal" in section
+        assert f'href="/records/{pid}?purpose=review"' in section
+        html = await (await web.get("/desk?purpose=review")).text()
+        assert re.search(r'<span class="badge bad">MM</span>\s*1 overdue', html)
+        resp = await web.get(f"/records/{pid}?purpose=review")  # the record and its history (register pages)
+        assert resp.status == 200
