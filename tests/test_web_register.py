@@ -249,6 +249,8 @@ async def test_correction_new_version_and_stale_edit_refused(webs, registrar_web
     resp = await registrar_web.get(f"/records/{rid}?purpose=data_quality")
     html = await resp.text()
     assert "version 2, saved" in html and "Siem Reap" in html and other.username in html
+    html = await (await registrar_web.get(f"/records/{rid}?purpose=data_quality&version=1")).text()
+    assert "You are looking at the older version 1." in html and "Battambang" in html and "Siem Reap" not in html
 
 
 async def test_withdraw_asks_for_confirmation_then_withdraws(registrar_web, owner_conn):
