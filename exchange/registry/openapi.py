@@ -173,7 +173,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                       "note": _text(MAX_NOTE, assigned=True)}, ("reason",))),
         "responses": {"200": _ok(VERSION_REF, headers=_ETAG), **_errors(400, 401, 403, 404, 409, 412, 413, 415)}},
     ("GET", "/api/v1/records/{id}/history"): {
-        "summary": "The versions of a record: who, when, status, withdrawal reason (registrar, liaison); audited",
+        "summary": "The versions of a record: who, when, status, withdrawal reason (registrar, liaison, auditor); "
+                   "audited",
         "parameters": [*_PURPOSE, _ID],
         "responses": {"200": _ok(HISTORY), **_errors(400, 401, 403, 404)}},
 }
