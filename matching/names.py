@@ -17,6 +17,7 @@ How two names agree, strongest first (see ``_compare_pair`` and the thresholds i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -25,7 +26,7 @@ import regex
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from . import magic
-from .normalize import fold, script_of
+from .normalize import fold, folded_tokens, script_of
 from .translit import thai_alternative
 from .types import MISSING, FeatureResult
 
@@ -52,6 +53,16 @@ _CONSONANTS = [
 ]
 _VOWELS = regex.compile(r"[aeiouy]+")
 _RULES = [(regex.compile(p), r) for p, r in _CONSONANTS]
+# The same rules written out for the usual input, lower-case ASCII letters (a folded token or a joined name),
+# in the standard library's ``re`` (cheaper per call than ``regex``, identical on these patterns), each run
+# only when what it needs is in the text (see ``_phonetic_letters``). ``tests/test_matching_names.py`` checks
+# that both give the same code (every string of up to four letters, and random longer ones).
+_R = [re.compile(p) for p, _ in _CONSONANTS]
+_VOWEL_RUNS = re.compile(r"([aeiouy]+)")
+
+
+def _group1(m: re.Match[str]) -> str:
+    return m.group(1)
 
 
 def _vowel_class(group: str) -> str:
@@ -63,15 +74,60 @@ def _vowel_class(group: str) -> str:
     return "e"
 
 
+@lru_cache(maxsize=4096)
+def _vowel_class_cached(group: str) -> str:
+    return _vowel_class(group)
+
+
 @lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
 def phonetic(token: str) -> str:
     """Phonetic code of one folded token: equal codes mean "sounds the same" in SE Asian romanisations."""
     code = token.lower()
     if not code.isascii():
         code = fold(code).replace(" ", "")
+    if code.isalpha():  # the usual case (a folded token or joined name): cheaper, same result
+        return _phonetic_letters(code)
     for pattern, repl in _RULES:
         code = pattern.sub(repl, code)
     return _VOWELS.sub(lambda m: _vowel_class(m.group(0)), code)
+
+
+def _phonetic_letters(c: str) -> str:
+    """``phonetic`` of lower-case ASCII letters: the rules of ``_CONSONANTS`` in order, each skipped when the
+    text lacks what it needs to match (no line break can occur, so ``$`` is the end of the text)."""
+    r = _R
+    c = r[0].sub(_group1, c)                                       # double letters
+    if "c" in c or "j" in c:
+        c = r[1].sub("C", c)                                       # tch|chh|ch|j|c(?=[eiy])|tj
+    if "sh" in c or "x" in c or "z" in c:
+        c = r[2].sub("s", c)
+    if "ph" in c or "f" in c or "bh" in c:
+        c = r[3].sub("p", c)
+    if "th" in c or "dh" in c:
+        c = r[4].sub("t", c)
+    if "h" in c or "c" in c or "q" in c:
+        c = r[5].sub("k", c)                                       # kh|gh|ck|q|c
+    if "ng" in c or "gn" in c:
+        c = r[6].sub("N", c)
+    if "nh" in c or "ny" in c:
+        c = r[7].sub("Y", c)
+    c = c.replace("g", "k").replace("w", "v")
+    if "r" in c:
+        c = r[10].sub("", c)                                       # r after a vowel, before a consonant or end
+    if "h" in c:
+        c = r[12].sub("", r[11].sub("", c))                        # silent h, then any h after the first letter
+    if c[-1:] == "l":
+        c = r[13].sub("n", c)
+    if c[-1:] in ("d", "C", "s"):
+        c = c[:-1] + "t"
+    elif c[-1:] == "b":
+        c = c[:-1] + "p"
+    if "y" in c:
+        c = r[16].sub("J", c)                                      # y before a vowel
+    c = r[17].sub(_group1, c)
+    parts = _VOWEL_RUNS.split(c)
+    parts[1::2] = [_vowel_class_cached(group) for group in parts[1::2]]
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +159,20 @@ def name_key(name: Any) -> NameKey | None:
     if not isinstance(name, dict):
         return None
     full = _first_words(_text(name.get("full")))
-    text = full if fold(full) else _first_words(" ".join(_text(name.get(k)) for k in ("family", "given")))
+    text, toks = full, folded_tokens(full)
+    if not toks:
+        text = _first_words(" ".join(_text(name.get(k)) for k in ("family", "given")))
+        toks = folded_tokens(text)
     script = _text(name.get("script")) or script_of(text)
     kind = _text(name.get("kind")) or "primary"
-    key = _key(fold(text), script[:8], kind[:20])
+    key = _key(toks[: magic.NAME_MAX_TOKENS], script[:8], kind[:20])
     if key is None:
         return None
-    alternative = _key(fold(thai_alternative(text)), key.script, "transliteration")
-    if alternative is not None and alternative.tokens != key.tokens:
-        key = replace(key, variants=(alternative,))
+    alternative = thai_alternative(text)
+    if alternative:
+        variant = _key(folded_tokens(alternative)[: magic.NAME_MAX_TOKENS], key.script, "transliteration")
+        if variant is not None and variant.tokens != key.tokens:
+            key = replace(key, variants=(variant,))
     return key
 
 
@@ -122,8 +183,9 @@ def _first_words(text: str) -> str:
     return " ".join(words[: 2 * magic.NAME_MAX_TOKENS])
 
 
-def _key(folded: str, script: str, kind: str) -> NameKey | None:
-    toks = tuple(folded.split())[: magic.NAME_MAX_TOKENS]
+@lru_cache(maxsize=1 << 17)
+def _key(toks: tuple[str, ...], script: str, kind: str) -> NameKey | None:
+    """The key of folded tokens, cached: records with the same name share one key object (memory, time)."""
     if not toks:
         return None
     joined = "".join(toks)
@@ -268,27 +330,36 @@ def _skeleton(code: str) -> str:
     return code[:1] + _VOWELS.sub("", code[1:])
 
 
-def blocking_tokens(key: NameKey) -> set[str]:
+def blocking_tokens(key: NameKey, prefix: str = "") -> set[str]:
     """Keys the candidate index blocks on, so that differently romanised or misspelled names still share one:
 
     * ``p:`` the phonetic code of each token (codes shorter than NAME_BLOCK_MIN_CODE are not selective);
     * ``j:`` the phonetic code of the joined name (split/joined writing, one-token names);
     * ``s:`` the first three consonants of each token's code (vowel differences: "jaruwun" / "charuwan");
     * ``x:`` the first four characters of each code (endings that differ: "chakkrit" / "chakkris").
+
+    Each key starts with ``prefix`` (the index files them under "n:").
     """
-    out = {"j:" + key.joined_code}
+    out = {prefix + "j:" + key.joined_code}
     for variant in key.variants:
-        out |= blocking_tokens(variant)
+        out |= blocking_tokens(variant, prefix)
     for code in key.codes:
-        if len(code) < magic.NAME_BLOCK_MIN_CODE:
-            continue
-        out.add("p:" + code)
-        skeleton = _skeleton(code)
-        if len(skeleton) >= 3:
-            out.add("s:" + skeleton[:3])
-        if len(code) >= 4:
-            out.add("x:" + code[:4])
+        out.update(_code_tokens(code, prefix))
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _code_tokens(code: str, prefix: str) -> tuple[str, ...]:
+    """The ``p:``, ``s:`` and ``x:`` keys of one token's code (cached: a population reuses its tokens)."""
+    if len(code) < magic.NAME_BLOCK_MIN_CODE:
+        return ()
+    out = [prefix + "p:" + code]
+    skeleton = _skeleton(code)
+    if len(skeleton) >= 3:
+        out.append(prefix + "s:" + skeleton[:3])
+    if len(code) >= 4:
+        out.append(prefix + "x:" + code[:4])
+    return tuple(out)
 
 
 __all__ = ["MISSING", "NAME_LEVELS", "NameKey", "blocking_tokens", "compare_names", "name_key", "phonetic"]

@@ -23,6 +23,7 @@ contains any part of the name.
 from __future__ import annotations
 
 import json
+import sys
 import unicodedata
 from functools import lru_cache
 from importlib import resources
@@ -54,6 +55,7 @@ _SCRIPTS = ("Latn", "Khmr", "Thai", "Laoo", "Mymr", "Cyrl", "Grek", "Arab", "Heb
             "Hang", "Deva", "Armn", "Geor", "Ethi")
 _SCRIPT_RE = regex.compile("|".join(f"(?P<{s}>\\p{{sc={s}}})" for s in _SCRIPTS) + r"|(?P<Zzzz>\p{L})")
 _CACHE_SIZE = 1 << 18  # distinct names and tokens kept folded; an index holds ~1M names
+_TITLE_STARTS = frozenset(title[0] for title in magic.NAME_TITLES_LATIN)
 _DOTLESS = str.maketrans({"\u0110": "d", "\u0111": "d", "\u00d0": "d", "\u00f0": "d"})
 
 
@@ -140,6 +142,13 @@ def tokens(text: str) -> list[str]:
     return list(_tokens_raw(text[: magic.NAME_INPUT_MAX]))
 
 
+def folded_tokens(text: str) -> tuple[str, ...]:
+    """``tokens`` as the cached tuple itself (no copy): for callers that only read it."""
+    if not isinstance(text, str):
+        return ()
+    return _tokens_raw(text[: magic.NAME_INPUT_MAX])
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _tokens_raw(text: str) -> tuple[str, ...]:
     return _tokens(clean(text))
@@ -148,9 +157,18 @@ def _tokens_raw(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=_CACHE_SIZE)
 def _tokens(text: str) -> tuple[str, ...]:
     out: list[str] = []
-    for raw in _TOKEN_RE.findall(translit.strip_native_title(text)):
-        out.extend(_fold_token(raw.translate(_APOSTROPHES)).split())
+    # No token crosses white space (no space character is a letter, a mark or an apostrophe), so a name is
+    # folded word by word, and a word seen before (registers reuse a small vocabulary) costs one lookup.
+    for word in (text if text.isascii() else translit.strip_native_title(text)).split():
+        out.extend(_word_tokens(word))
     return tuple(drop_titles(out))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """The folded tokens of one white-space-free word (shared string objects: a million names hold few)."""
+    return tuple(sys.intern(tok) for raw in _TOKEN_RE.findall(word)
+                 for tok in _fold_token(raw.translate(_APOSTROPHES)).split())
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -192,6 +210,8 @@ def _skeleton_char(ch: str, conf: dict[str, str]) -> str:
 
 def drop_titles(toks: list[str]) -> list[str]:
     """Drop honorifics at the start (see the module docstring for the rule on ambiguous ones)."""
+    if not toks or toks[0] not in _TITLE_STARTS:
+        return toks
     for title in magic.NAME_TITLES_LATIN:
         n = len(title)
         if tuple(toks[:n]) == title:

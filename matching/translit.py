@@ -57,12 +57,18 @@ def _thai_word_royin(word: str) -> str:
         return ""
 
 
-@lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
 def thai_alternative(text: str) -> str:
     """A second Latin spelling of text holding Thai, by the ``royin`` rule engine (Thai runs only, the rest
     kept), or "" when there is no Thai or it spells the same as ``to_latin``. The model and the rules err on
     different names: offering both to the matcher recovers about half of the Thai pairs the model misses."""
-    if not isinstance(text, str) or not any("\u0e00" <= ch <= "\u0e7f" for ch in text[: magic.NAME_INPUT_MAX]):
+    if not isinstance(text, str) or text.isascii():  # most names: no Thai, and nothing to cache
+        return ""
+    return _thai_alternative(text)
+
+
+@lru_cache(maxsize=magic.TRANSLIT_CACHE_SIZE)
+def _thai_alternative(text: str) -> str:
+    if not any("\u0e00" <= ch <= "\u0e7f" for ch in text[: magic.NAME_INPUT_MAX]):
         return ""
     text = strip_native_title(text[: magic.NAME_INPUT_MAX])
     out = "".join(" ".join(_thai_word_royin(w[: magic.TRANSLIT_MAX_WORD]) for w in run.split())

@@ -140,3 +140,87 @@ def test_link_survives_messy_records_and_reports_progress() -> None:
     rows = list(link(messy, [person("x", "Sok", "Dara")], progress=lambda d, t: seen.append((d, t))))
     assert [(r.left_id, r.right_id) for r in rows] == [("m4", "x")]
     assert seen[-1] == (4, 4)
+
+
+# --- speed work must not change which records meet ----------------------------------------------------
+def golden_records() -> list[dict]:
+    """3,020 records over the names of test_matching_names.golden_names, with dates, documents, addresses and
+    aliases drawn so that keys collide often (shared dates, numbers, postcodes)."""
+    import random
+
+    from tests.test_matching_names import GOLDEN_SYLLABLES, golden_names
+
+    rng = random.Random(5)
+    out = []
+    for i, x in enumerate(golden_names()):
+        r: dict = {"id": f"r{i}", "names": [{"full": x}]}
+        if rng.random() < 0.7:
+            r["birth_date"] = rng.choice(["1980-03-14", "1980-14-03", "1980", "1975-08-21", "1975-21-08", "1979-04"])
+        if rng.random() < 0.5:
+            r["documents"] = [{"kind": "passport", "number": rng.choice(["N1234567", "N 123-4567", "C7654321",
+                                                                          "123456789"]), "country": "KH"}]
+        if rng.random() < 0.3:
+            postcode = rng.choice(["12000", "10110"])
+            r["addresses"] = [{"line": "12 street", "locality": "Phnom Penh", "postcode": postcode,
+                               "country": "KH"}]
+        if rng.random() < 0.3:
+            r["names"].append({"family": rng.choice(GOLDEN_SYLLABLES), "given": rng.choice(GOLDEN_SYLLABLES),
+                               "kind": "alias"})
+        out.append(r)
+    return out
+
+
+def test_blocking_keys_and_candidates_equal_those_before_the_speed_work() -> None:
+    """Digests computed by the code before the speed work (commit cce952b: no cached key parts, Counter
+    only); they do not depend on the model's weights. Change them only on purpose (see test_matching_names)."""
+    from tests.test_matching_names import digest
+
+    recs = golden_records()
+    assert digest([sorted(blocking_keys(prepare(r, check_names=False))) for r in recs]) == "87750ff774a8b1f7"
+    idx = CandidateIndex()
+    assert idx.add_many(recs) == len(recs)
+    cands = [sorted(idx.candidates(prepare(r, check_names=False), 50)) for r in recs[:400]]
+    assert digest(cands) == "b658e8de1f5e22ad"
+
+
+def test_vectorised_candidate_count_equals_counter_most_common() -> None:
+    """``_most_shared`` (numpy) must pick exactly what Counter.most_common picks, ties included."""
+    import random
+    from collections import Counter
+
+    from matching.index import _most_shared
+
+    rng = random.Random(2)
+    for _ in range(300):
+        larger = [(0, "", array("i", (rng.randrange(60) for _ in range(rng.randint(11, 200)))))
+                  for _ in range(rng.randint(1, 6))]
+        budget = rng.choice([None, 1, 5, 20, 50])
+        counts: Counter[int] = Counter()
+        for _, _, posting in larger:
+            counts.update(posting)
+        expected = set(counts) if budget is None else {i for i, _ in counts.most_common(budget)}
+        assert _most_shared(larger, budget) == expected
+
+
+def test_add_many_equals_add_one_by_one_and_restores_the_collector() -> None:
+    import gc
+
+    one, many = CandidateIndex(), CandidateIndex()
+    for r in CROWD:
+        one.add(r)
+    gc.disable()
+    try:
+        many.add_many(CROWD)
+        assert not gc.isenabled()   # left as it was
+    finally:
+        gc.enable()
+    many2 = CandidateIndex()
+    many2.add_many(iter(CROWD))
+    assert gc.isenabled()
+    assert one._postings == many._postings == many2._postings
+    q = person("q", "sok", "dara", "1950-01-01")
+    assert [(c.id, c.probability) for c in one.query(q, threshold=0.0)] == \
+        [(c.id, c.probability) for c in many.query(q, threshold=0.0)]
+    with pytest.raises(KeyError):   # a repeated id fails as add does, and collection is back on
+        many2.add_many([CROWD[0]])
+    assert gc.isenabled()
