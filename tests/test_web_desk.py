@@ -272,3 +272,56 @@ async def test_partners_page_shows_an_overdue_acknowledgement(client, officers, 
         assert re.search(r'<span class="badge bad">MM</span>\s*1 overdue', html)
         resp = await web.get(f"/records/{pid}?purpose=review")  # the record and its history (register pages)
         assert resp.status == 200
+
+
+async def _record_request(owner_conn, pid: str) -> int:
+    """Partner MM asks for the record behind our hit answer (as the inbox stores a verified record_request)."""
+    from tests.test_border_partners import _ensure_partner
+
+    await _ensure_partner(owner_conn, "MM")
+    answer_msg, request_msg, reference = uuid.uuid4(), uuid.uuid4(), f"ref-{uuid.uuid4().hex[:12]}"
+    async with owner_conn.transaction():
+        for message_id, kind in ((answer_msg, "match_query"), (request_msg, "record_request")):
+            await owner_conn.execute("INSERT INTO inbox (message_id, sender, type, kid, signature, envelope) "
+                                     "VALUES ($1, 'MM', $2, 'ed25519:test', 'sig', '\\x00'::bytea)", message_id, kind)
+        await owner_conn.execute("INSERT INTO match_answers (reference, partner, message_id, query_id, person_id, "
+                                 "band) VALUES ($1, 'MM', $2, 'q-1', $3, 'high')", reference, answer_msg,
+                                 uuid.UUID(pid))
+        return await owner_conn.fetchval(
+            "INSERT INTO record_requests (partner, message_id, reference, purpose, legal_basis) "
+            "VALUES ('MM', $1, $2, 'investigation', 'MLA treaty art. 4') RETURNING id", request_msg, reference)
+
+
+async def test_a_partners_record_request_is_approved_from_the_desk(client, officers, db_target, owner_conn):
+    pid = await register(client, officers["registrar"], {"names": [{"full": unique_word("Ko")}],
+                                                         "birth_date": random_birth()})
+    req_id = await _record_request(owner_conn, pid)
+    liaison = await new_officer(db_target, "liaison")
+    status = "SELECT status FROM record_requests WHERE id = $1"
+    async with web_session(client) as web:
+        await web_login_http(web, liaison)
+        html = await (await web.get("/desk?purpose=partner_request")).text()
+        assert f'href="/requests/{req_id}?purpose=partner_request"' in html
+        resp = await web.get(f"/requests/{req_id}?purpose=partner_request")
+        html = await resp.text()
+        assert resp.status == 200 and "MLA treaty art. 4" in html and f"/records/{pid}?" in html
+        form = {"purpose": "partner_request", "decision": "approve"}
+        resp = await web.post(f"/requests/{req_id}", data=form)
+        assert resp.status == 403 and "csrf_failed" in await resp.text()
+        resp = await web.post(f"/requests/{req_id}", data={**form, "csrf": form_token(html), "note": "x" * 600})
+        assert resp.status == 400 and _field_error(await resp.text(), "note") != ""
+        assert await owner_conn.fetchval(status, req_id) == "pending"
+        resp = await web.post(f"/requests/{req_id}", data={**form, "csrf": form_token(html), "note": "checked"},
+                              allow_redirects=False)
+        assert resp.status == 303
+        assert resp.headers["Location"] == f"/requests/{req_id}?purpose=partner_request&decided=1"
+        assert await owner_conn.fetchval(status, req_id) == "approved"
+        assert await owner_conn.fetchval("SELECT count(*) FROM outbox WHERE partner = 'MM' AND type = 'record_upsert' "
+                                         "AND person_id = $1", uuid.UUID(pid)) == 1
+        assert await owner_conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'federation.disclosure' "
+                                         "AND $1 = ANY(record_ids)", pid) == 1
+        html = await (await web.get(resp.headers["Location"])).text()
+        assert "The decision is recorded." in html and "Approve and send the record" not in html
+        resp = await web.post(f"/requests/{req_id}", data={**form, "csrf": form_token(html)})
+        assert resp.status == 409 and await owner_conn.fetchval(status, req_id) == "approved"
+        assert (await web.get(f"/requests/{req_id}9999?purpose=partner_request")).status == 404

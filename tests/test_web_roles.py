@@ -25,6 +25,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "/desk": frozenset({"liaison"}),
     "/alerts/{id}": frozenset({"liaison"}),
     "/review/{id}": frozenset({"liaison"}),
+    "/requests/{id}": frozenset({"liaison"}),
     "/search": frozenset({"liaison", "registrar"}),
     "/partners": frozenset({"admin", "liaison"}),
     "/partner-records": frozenset({"liaison"}),

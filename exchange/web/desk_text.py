@@ -97,6 +97,17 @@ EN = {
     "desk.col.partner_side": "Partner record ({country})", "desk.review.received": "Received (UTC)",
     "desk.review.kid": "Signing key", "desk.review.message": "Signed message",
     "desk.status.superseded": "superseded by a newer version", "desk.status.withdrawn": "withdrawn by the partner",
+    "desk.requests": "Partners' requests for our records", "desk.requests_none": "No request waits for a decision.",
+    "desk.req.line": "{partner} asks for the record behind reference {reference} ({at} UTC)",
+    "desk.req.title": "A partner's request for one of our records",
+    "desk.req.status.pending": "waiting", "desk.req.status.approved": "approved", "desk.req.status.refused": "refused",
+    "desk.req.what": "What {partner} asks", "desk.req.partner": "Partner", "desk.req.reference": "Our hit answer",
+    "desk.req.band": "band {band}", "desk.req.purpose": "Purpose stated", "desk.req.legal_basis": "Legal basis",
+    "desk.req.received": "Received (UTC)", "desk.req.decided": "Decided (UTC)",
+    "desk.req.help": "Approving sends the full record to this partner (a disclosure, recorded with the legal basis). "
+                     "Check the record and the legal basis first.",
+    "desk.req.note": "Note (optional)", "desk.req.approve": "Approve and send the record",
+    "desk.req.refuse": "Refuse",
 }
 
 KM = {
@@ -182,6 +193,17 @@ KM = {
     "desk.col.partner_side": "កំណត់ត្រាដៃគូ ({country})", "desk.review.received": "ទទួលបាន (UTC)",
     "desk.review.kid": "កូនសោចុះហត្ថលេខា", "desk.review.message": "សារដែលបានចុះហត្ថលេខា",
     "desk.status.superseded": "ត្រូវបានជំនួសដោយកំណែថ្មី", "desk.status.withdrawn": "ដៃគូបានដកចេញ",
+    "desk.requests": "សំណើរបស់ដៃគូសម្រាប់កំណត់ត្រារបស់យើង", "desk.requests_none": "គ្មានសំណើរង់ចាំការសម្រេចទេ។",
+    "desk.req.line": "{partner} ស្នើសុំកំណត់ត្រានៃឯកសារយោង {reference} ({at} UTC)",
+    "desk.req.title": "សំណើរបស់ដៃគូសម្រាប់កំណត់ត្រារបស់យើង",
+    "desk.req.status.pending": "កំពុងរង់ចាំ", "desk.req.status.approved": "បានអនុម័ត",
+    "desk.req.status.refused": "បានបដិសេធ",
+    "desk.req.what": "អ្វីដែល {partner} ស្នើ", "desk.req.partner": "ដៃគូ", "desk.req.reference": "ចម្លើយរបស់យើង",
+    "desk.req.band": "កម្រិត {band}", "desk.req.purpose": "គោលបំណង", "desk.req.legal_basis": "មូលដ្ឋានច្បាប់",
+    "desk.req.received": "ទទួលបាន (UTC)", "desk.req.decided": "បានសម្រេច (UTC)",
+    "desk.req.help": "ការអនុម័តនឹងផ្ញើកំណត់ត្រាពេញលេញទៅដៃគូនេះ (ការបង្ហាញព័ត៌មាន ត្រូវបានកត់ត្រា)។",
+    "desk.req.note": "កំណត់ចំណាំ (ស្រេចចិត្ត)", "desk.req.approve": "អនុម័ត និងផ្ញើកំណត់ត្រា",
+    "desk.req.refuse": "បដិសេធ",
 }
 
 i18n.register({"en": EN, "km": KM})

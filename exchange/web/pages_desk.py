@@ -22,7 +22,7 @@ from ..policy import policy
 from . import apiclient, desk_text  # noqa: F401 (desk_text registers the labels)
 from .desk_common import api, as_uuid, decide, keep, options, page
 from .desk_compare import compare, explained, person_form, search_body, search_field
-from .render import menu
+from .render import menu, redirect
 
 LIAISON = ("liaison",)
 SEARCHERS = ("liaison", "registrar")
@@ -43,11 +43,13 @@ def _decision_values(request: web.Request, errors: dict[str, str] | None, chosen
 
 @policy(*LIAISON, page=True, purpose=True)
 async def desk(request: web.Request) -> web.Response:
-    """Open alerts and review items (oldest first) and the partners' overdue acknowledgements."""
+    """Open alerts and review items (oldest first), partners' pending requests for our records, and the
+    partners' overdue acknowledgements."""
     alerts = (await api(request, "GET", "/api/v1/alerts", params={"status": "open", "limit": "50"})).body["items"]
     review = (await api(request, "GET", "/api/v1/review-queue", params={"limit": "50"})).body["items"]
+    requests = (await api(request, "GET", "/api/v1/record-requests", params={"status": "pending"})).body["items"]
     partners = (await api(request, "GET", "/api/v1/partners")).body["partners"]
-    return page(request, "desk/desk.html", alerts=alerts, partners=partners, review=review)
+    return page(request, "desk/desk.html", alerts=alerts, partners=partners, review=review, requests=requests)
 
 
 async def _find_alert(request: web.Request, alert_id: str, check_id: str | None) -> dict[str, Any]:
@@ -86,9 +88,10 @@ async def alert_decide(request: web.Request) -> web.Response:
 
 
 def _review_id(request: web.Request) -> str:
+    """A review item's or record request's id: digits only (anything else is a 404, never sent on)."""
     raw = request.match_info["id"]
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-        raise NotFound("no such review item")
+        raise NotFound("no such item")
     return raw
 
 
@@ -110,6 +113,41 @@ async def review_view(request: web.Request) -> web.Response:
 async def review_decide(request: web.Request) -> web.Response:
     item_id = _review_id(request)
     return await decide(request, f"/api/v1/review-queue/{item_id}/decision", _review_page, f"/review/{item_id}")
+
+
+async def _request_page(request: web.Request, *, errors: dict[str, str] | None = None, status: int = 200,
+                        chosen: dict[str, str] | None = None) -> web.Response:
+    """A partner's request for the record behind one of our hit answers (found in the API's list)."""
+    wanted = _review_id(request)
+    items = (await api(request, "GET", "/api/v1/record-requests")).body["items"]
+    found = next((i for i in items if str(i["id"]) == wanted), None)
+    if found is None:
+        raise NotFound("no such record request")
+    return page(request, "desk/request.html", status=status, req=found, errors=errors or {}, chosen=chosen or {},
+                just_decided=request.query.get("decided") == "1" and chosen is None)
+
+
+@policy(*LIAISON, page=True, purpose=True)
+async def request_view(request: web.Request) -> web.Response:
+    return await _request_page(request)
+
+
+@policy(*LIAISON, page=True, purpose=True)
+async def request_decide(request: web.Request) -> web.Response:
+    """Approve (the record is queued for that partner: a disclosure, audited) or refuse, with an optional note."""
+    req_id = _review_id(request)
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    body = {"decision": form.get("decision", "")}
+    if form.get("note", "").strip():
+        body["note"] = form["note"].strip()
+    try:
+        await api(request, "POST", f"/api/v1/record-requests/{req_id}/decision", json_body=body)
+    except apiclient.ApiProblem as problem:
+        if problem.status >= 500 or problem.status in (401, 403, 404):
+            raise
+        field = "note" if problem.field == "note" else ""
+        return await _request_page(request, errors={field: problem.message}, chosen=form, status=problem.status)
+    return redirect(f"/requests/{req_id}?" + urlencode({**keep(request), "decided": "1"}))
 
 
 @policy(*SEARCHERS, page=True)
@@ -163,6 +201,8 @@ PAGES = [
     ("POST", "/alerts/{id}", alert_decide),
     ("GET", "/review/{id}", review_view),
     ("POST", "/review/{id}", review_decide),
+    ("GET", "/requests/{id}", request_view),
+    ("POST", "/requests/{id}", request_decide),
     ("GET", "/search", search_form),
     ("POST", "/search", search_submit),
     ("GET", "/partners", partners_page),
