@@ -50,14 +50,16 @@ def _child_birth_date(days_old: int, precision: str) -> str:
     return born[:{"day": 10, "month": 7, "year": 4}[precision]]
 
 
-schemathesis.openapi.format("unicode-assigned", st.text(st.characters(
-    exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn")), max_size=40))
-schemathesis.openapi.format("cursor", st.builds(encode_cursor, _UTC_DATETIMES, st.uuids()))
-schemathesis.openapi.format("partner-cursor", st.builds(
-    _encode_cursor, _UTC_DATETIMES, st.sampled_from(COUNTRY["enum"]), _RECORD_ID))
-schemathesis.openapi.format("check-time", st.builds(_check_time, st.integers(0, 13 * 86400), _OFFSETS))
-schemathesis.openapi.format("child-birth-date", st.builds(
-    _child_birth_date, st.integers(30, 17 * 365), st.sampled_from(["day", "month", "year"])))
+STRATEGIES = {
+    "unicode-assigned": st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn")), max_size=40),
+    "cursor": st.builds(encode_cursor, _UTC_DATETIMES, st.uuids()),
+    "partner-cursor": st.builds(_encode_cursor, _UTC_DATETIMES, st.sampled_from(COUNTRY["enum"]), _RECORD_ID),
+    "check-time": st.builds(_check_time, st.integers(0, 13 * 86400), _OFFSETS),
+    "child-birth-date": st.builds(_child_birth_date, st.integers(30, 17 * 365),
+                                  st.sampled_from(["day", "month", "year"])),
+}
+for _name, _strategy in STRATEGIES.items():
+    schemathesis.openapi.format(_name, _strategy)
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 

@@ -108,3 +108,37 @@ async def test_new_account_refused_by_state_is_409(client, officers):
     resp = await client.post("/api/v1/users", json={"username": "nopost-x2", "role": "liaison",
                                                     "border_point": "POIPET"}, headers=admin)
     assert resp.status == 400  # a border point for another role than immigration: the body is wrong
+
+
+def test_the_custom_format_strategies_draw_only_what_the_validators_accept():
+    """tests/schemathesis_hooks.py stands in for JSON Schema where it cannot speak: its values must pass."""
+    import datetime as dt
+
+    from hypothesis import HealthCheck, given, settings
+
+    pytest.importorskip("schemathesis")
+    from exchange.border.schema import validate_check
+    from exchange.federation.status_api import _decode_cursor
+    from exchange.params import decode_cursor
+    from protocols.person import validate_person
+    from protocols.validation import clean_text
+
+    from .schemathesis_hooks import STRATEGIES
+
+    class Query:  # the part of a request decode_cursor reads
+        def __init__(self, cursor):
+            self.query = {"cursor": cursor}
+
+    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(time=STRATEGIES["check-time"], born=STRATEGIES["child-birth-date"], name=STRATEGIES["unicode-assigned"],
+           cursor=STRATEGIES["cursor"], partner_cursor=STRATEGIES["partner-cursor"])
+    def check(time, born, name, cursor, partner_cursor):
+        body = {"direction": "exit", "situation": "alone", "time": time,
+                "child": {"names": [{"full": name.strip() or "Dara"}], "birth_date": born}}
+        validate_check(body, dt.datetime.now(dt.UTC))
+        validate_person({"names": [{"given": name, "family": "Sok"}]})
+        clean_text(name, "note", 40, allow_empty=True)
+        assert decode_cursor(Query(cursor)) is not None
+        assert _decode_cursor(partner_cursor) is not None
+
+    check()
