@@ -1,7 +1,11 @@
 """OpenAPI 3.1 description of the border routes (merged into ``exchange.openapi.OPERATIONS``).
 
 Enumerations and limits come from the validators' own constants (``schema``, ``flags``, ``alerts``,
-``points``), so the document and the checks cannot drift apart.
+``points``), so the document and the checks cannot drift apart. Screened persons carry a whole MRZ (it is
+parsed); the travel-situation rules are ``if``/``then``. Two rules depend on today's date, which JSON Schema
+cannot name: the check's ``time`` (the last 14 days) and the child's ``birth_date`` (under 18 then) are the
+custom formats ``check-time`` and ``child-birth-date``, explained in their descriptions
+(tests/schemathesis_hooks.py draws values for them).
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from . import schema as S
 from .stats import MAX_DAYS as STATS_DAYS
 
 _COUNTRY = T.COUNTRY
-_TIME = {"type": "string", "format": "date-time"}
 _L = "[A-Z0-9<]"
 # Every MRZ of a screened person is parsed (schema.py): TD3 is two lines of 44, TD1 three of 30, each either on
 # its own line or run together as one.
