@@ -16,11 +16,13 @@ from .audit_verify_api import OPERATIONS as AUDIT_VERIFY_OPERATIONS
 from .auth import ROLES
 from .border.openapi import OPERATIONS as BORDER_OPERATIONS
 from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
+from .federation.partners_admin_openapi import OPERATIONS as PARTNER_ADMIN_OPERATIONS
 from .federation.review_api import OPERATIONS as REVIEW_OPERATIONS
 from .policy import PURPOSES, policy
 from .registry.deliveries import OPERATIONS as DELIVERY_OPERATIONS
 from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
 from .search_openapi import OPERATIONS as SEARCH_OPERATIONS
+from .users_mfa import OPERATIONS as MFA_OPERATIONS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -104,6 +106,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     **DELIVERY_OPERATIONS,  # /api/v1/records/{id}/deliveries (exchange/registry/deliveries.py)
     **REVIEW_OPERATIONS,  # /api/v1/review-queue (exchange/federation/review_api.py)
     **AUDIT_VERIFY_OPERATIONS,  # /api/v1/audit/verify (exchange/audit_verify_api.py)
+    **MFA_OPERATIONS,  # /api/v1/users/{id}/reset-mfa (exchange/users_mfa.py)
+    **PARTNER_ADMIN_OPERATIONS,  # the admin's partner management (exchange/federation/partners_admin.py)
 }
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from . import audit_api, audit_verify_api, auth_api, health, openapi, search_api, users_api
+from . import audit_api, audit_verify_api, auth_api, health, openapi, search_api, users_api, users_mfa
 from .border import alerts as border_alerts
 from .border import api as border_api
 from .border import points as border_points
@@ -12,6 +12,7 @@ from .federation import feed as federation_feed
 from .federation import inbox as federation_inbox
 from .federation import keys_api as federation_keys
 from .federation import officer_api as federation_officer
+from .federation import partners_admin as federation_partners_admin
 from .federation import review_api as federation_review
 from .federation import status_api as federation_status
 from .registry import api as registry_api
@@ -38,6 +39,7 @@ ROUTES = [
     ("POST", "/api/v1/users", users_api.add_user),
     ("POST", "/api/v1/users/{id}/disable", users_api.disable_user),
     ("POST", "/api/v1/users/{id}/enable", users_api.enable_user),
+    ("POST", "/api/v1/users/{id}/reset-mfa", users_mfa.reset_user_mfa),
     ("POST", "/api/v1/border/checks", border_api.submit_check),
     ("GET", "/api/v1/border/checks", border_api.list_checks),
     ("GET", "/api/v1/border/checks/{id}", border_api.get_check),
@@ -50,6 +52,10 @@ ROUTES = [
     ("POST", "/api/v1/alerts/{id}/decision", border_alerts.decide),
     ("POST", "/api/v1/search", search_api.search_person),
     ("GET", "/api/v1/partners", federation_status.list_partners),
+    ("POST", "/api/v1/partners", federation_partners_admin.add_partner),
+    ("PATCH", "/api/v1/partners/{id}", federation_partners_admin.edit_partner),
+    ("POST", "/api/v1/partners/{id}/keys", federation_partners_admin.add_partner_key),
+    ("POST", "/api/v1/partners/{id}/keys/revoke", federation_partners_admin.revoke_partner_key),
     ("GET", "/api/v1/partner-records", federation_status.list_partner_records),
     ("POST", "/api/v1/partner-queries", federation_officer.ask_partner),
     ("POST", "/api/v1/partner-record-requests", federation_officer.ask_record),
