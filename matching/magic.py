@@ -106,6 +106,11 @@ MAX_LEVEL_WEIGHT = 14.0
 # against the home village), and a true match must not be lost to that. F1 on the cross-border set is the same
 # (0.914) at -5 as at -11.5 (docs/matching.md).
 BIRTH_PLACE_MIN_WEIGHT = -5.0
+# No refinement of a name level (matching/name_parts.py) weighs less than this (bits). The cross-border generator
+# never drops or adds a middle name in a true pair, so training learns -3.5 for "extra_part" (Nguyen Van Duc /
+# Nguyen Duc) from febrl3's 2 % alone; real registers drop middle and second given names more often, and a true
+# match must not be lost to that. Cross-border F1 (seed 7) with the floor 0.920, learned about 0.922 (docs/matching.md).
+NAME_PARTS_MIN_WEIGHT = -1.0
 # Pseudo-counts when estimating u (random pairs) and m (EM), so an unseen level is not impossible.
 U_PSEUDO_COUNT = 0.5
 M_PSEUDO_COUNT = 0.05

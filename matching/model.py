@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from . import magic
 from .dates import DATE_LEVELS, compare_birth_dates
 from .documents import DOCUMENT_LEVELS, compare_documents
+from .name_parts import NAME_PART_GROUPS, NAME_PART_LEVELS, compare_name_parts
 from .names import NAME_LEVELS, compare_names
 from .other import (
     ADDRESS_LEVELS,
@@ -54,7 +55,8 @@ TokenFrequency = Callable[[str], float]
 
 # The order in which score_above compares: features that can add the most weight first (so that the bound
 # on the rest falls fast), the costly name comparison last.
-_ORDER = {"document": 0, "birth_date": 1, "address": 2, "birth_place": 3, "sex": 4, "nationality": 5, "name": 9}
+_ORDER = {"document": 0, "birth_date": 1, "address": 2, "birth_place": 3, "sex": 4, "nationality": 5, "name": 9,
+          "name_parts": 10}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +66,31 @@ class Feature:
 
     name: str
     field: str
-    compare_values: Callable[[Any, Any], FeatureResult]
+    compare_values: Callable[..., FeatureResult]  # (value_a, value_b) or, refining, (value_a, value_b, level)
     levels: tuple[str, ...]
     floor: float | None = None  # no level of this feature may weigh less (a judgement the data cannot make)
+    # A feature that refines another one's levels names it in ``refines`` (its compare_values then takes that
+    # feature's level as a third argument, so nothing is compared twice) and puts its levels in ``groups``,
+    # one group per level refined; training estimates m and u within each group (conditional on the refined
+    # level), so the refinement adds exactly what the finer case says beyond the coarse level.
+    refines: str | None = None
+    groups: tuple[tuple[str, ...], ...] = ()
 
-    def compare(self, a: Prepared, b: Prepared) -> FeatureResult:
+    def compare(self, a: Prepared, b: Prepared, parent_level: str | None = None) -> FeatureResult:
+        if self.refines is not None:
+            return self.compare_values(getattr(a, self.field), getattr(b, self.field), parent_level)
         return self.compare_values(getattr(a, self.field), getattr(b, self.field))
+
+
+def compare_all(a: Prepared, b: Prepared, features: tuple[Feature, ...]) -> list[FeatureResult]:
+    """Every feature's result for a pair, in table order (a refining feature after the one it refines)."""
+    seen: dict[str, str] = {}
+    out = []
+    for feature in features:
+        result = feature.compare(a, b, seen.get(feature.refines) if feature.refines else None)
+        seen[feature.name] = result.level
+        out.append(result)
+    return out
 
 
 def _levels(levels: Any) -> tuple[str, ...]:
@@ -86,6 +107,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("address", "addresses", compare_addresses, _levels(ADDRESS_LEVELS)),
     Feature("birth_place", "birth_place", compare_birth_places, _levels(PLACE_LEVELS),
             floor=magic.BIRTH_PLACE_MIN_WEIGHT),
+    Feature("name_parts", "names", compare_name_parts, _levels(NAME_PART_LEVELS), refines="name",
+            groups=NAME_PART_GROUPS, floor=magic.NAME_PARTS_MIN_WEIGHT),
 )
 
 
@@ -176,9 +199,11 @@ class Model:
         total = self.prior_weight
         floor = self.weight_floor(threshold)
         found: list[tuple[int, str, float, str]] = []
+        seen: dict[str, str] = {}
         for k in self._order:
             feature = self.features[k]
-            result = feature.compare(a, b)
+            result = feature.compare(a, b, seen.get(feature.refines) if feature.refines else None)
+            seen[feature.name] = result.level
             level, detail = result.level, result.detail
             if level == MISSING:
                 w = 0.0

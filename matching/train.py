@@ -6,7 +6,8 @@ How the shipped weights are made (``python -m matching train``; commands and fig
    salt) into a training half and a held-out half, so no person is both trained on and evaluated on.
 2. Candidate pairs: blocking runs on the training halves exactly as it does in service.
 3. m, u and the prior, by one of ``METHODS``: "labelled-random-u" (shipped) takes m and the prior from
-   the labelled candidate pairs and u from random pairs, as Splink does; "labelled" counts u on the
+   the labelled candidate pairs (m as the mean of each data set's estimate, so every set counts equally)
+   and u from random pairs, as Splink does; "labelled" counts u on the
    non-matching candidate pairs instead; "em" estimates everything without labels by Fellegi-Sunter EM
    over the candidate pairs (u started from random pairs); "em-fixed-u" is Splink's EM (u from random
    pairs, held fixed, m and the prior by EM).
@@ -30,7 +31,7 @@ from typing import Any
 from . import magic
 from .evaluate import Pair, metrics, normalise_links, reliability
 from .link import candidate_pairs
-from .model import FEATURES, Model
+from .model import FEATURES, Model, compare_all
 from .record import Prepared, prepare
 from .types import MISSING
 
@@ -81,7 +82,7 @@ def split_by_person(ds: Dataset, salt: str, heldout_share: float = 0.5) -> tuple
 
 
 def levels(a: Prepared, b: Prepared) -> Pattern:
-    return tuple(f.compare(a, b).level for f in FEATURES)
+    return tuple(r.level for r in compare_all(a, b, FEATURES))
 
 
 def random_pair_levels(left: Sequence[Prepared], right: Sequence[Prepared] | None, n: int,
@@ -103,12 +104,20 @@ def estimate_u(patterns: Iterable[Pattern], table: dict[str, list[str]]) -> dict
         for k, level in enumerate(pattern):
             if level != MISSING:
                 counts[k][level] += 1
-    return {f.name: _smooth(counts[k], table[f.name], magic.U_PSEUDO_COUNT) for k, f in enumerate(FEATURES)}
+    return {f.name: _smooth(counts[k], table[f.name], magic.U_PSEUDO_COUNT, f.groups) for k, f in enumerate(FEATURES)}
 
 
-def _smooth(counts: Counter[str] | dict[str, float], levels: list[str], alpha: float) -> dict[str, float]:
-    total = sum(counts.values()) + alpha * len(levels)
-    return {level: (counts.get(level, 0) + alpha) / total for level in levels}
+def _smooth(counts: Counter[str] | dict[str, float], levels: list[str], alpha: float,
+            groups: tuple[tuple[str, ...], ...] = ()) -> dict[str, float]:
+    """Smoothed shares of ``levels``. A refining feature (``Feature.groups``) is normalised within each group
+    of levels, so each level's m and u are conditional on the coarser level the group refines (P(sub | strong)):
+    the refinement's weight then adds exactly what the finer case says beyond its parent level."""
+    out: dict[str, float] = {}
+    rest = [level for level in levels if not any(level in g for g in groups)]
+    for group in [*(tuple(lv for lv in g if lv in levels) for g in groups), tuple(rest)]:
+        total = sum(counts.get(level, 0) for level in group) + alpha * len(group)
+        out.update({level: (counts.get(level, 0) + alpha) / total for level in group})
+    return {level: out[level] for level in levels}
 
 
 def em(patterns: Counter[Pattern], u: dict[str, dict[str, float]], table: dict[str, list[str]],
@@ -145,8 +154,9 @@ def em(patterns: Counter[Pattern], u: dict[str, dict[str, float]], table: dict[s
                 if level != MISSING:
                     m_sums[k][level] += p * count
                     u_sums[k][level] += (1.0 - p) * count
-        new_m = {n: _smooth(m_sums[k], table[n], magic.M_PSEUDO_COUNT) for k, n in enumerate(names)}
-        new_u = u if fix_u else {n: _smooth(u_sums[k], table[n], magic.U_PSEUDO_COUNT) for k, n in enumerate(names)}
+        new_m = {n: _smooth(m_sums[k], table[n], magic.M_PSEUDO_COUNT, FEATURES[k].groups) for k, n in enumerate(names)}
+        new_u = u if fix_u else {n: _smooth(u_sums[k], table[n], magic.U_PSEUDO_COUNT, FEATURES[k].groups)
+                                 for k, n in enumerate(names)}
         new_prior = min(max(matched / total, 1e-6), 1 - 1e-6)
         delta = max(abs(new_prior - prior),
                     max(abs(new_m[n][lv] - m[n][lv]) for n in names for lv in table[n]),
@@ -167,9 +177,41 @@ def labelled_estimates(pairs: Iterable[tuple[Pattern, int]], table: dict[str, li
         for k, level in enumerate(pattern):
             if level != MISSING:
                 counts[k][y][level] += 1
-    m = {f.name: _smooth(counts[k][1], table[f.name], magic.M_PSEUDO_COUNT) for k, f in enumerate(FEATURES)}
-    u = {f.name: _smooth(counts[k][0], table[f.name], magic.U_PSEUDO_COUNT) for k, f in enumerate(FEATURES)}
+    m = {f.name: _smooth(counts[k][1], table[f.name], magic.M_PSEUDO_COUNT, f.groups) for k, f in enumerate(FEATURES)}
+    u = {f.name: _smooth(counts[k][0], table[f.name], magic.U_PSEUDO_COUNT, f.groups) for k, f in enumerate(FEATURES)}
     return m, u, n[1] / max(1, n[0] + n[1])
+
+
+def balanced_estimates(parts: Sequence[Iterable[tuple[Pattern, int]]], table: dict[str, list[str]]
+                       ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """m and u counted on each data set's labelled pairs, then averaged: every set counts equally, as in u
+    from random pairs (``U_RANDOM_PAIRS`` per set). Pooled counts would let the set with the most true pairs
+    (febrl3: four times the cross-border set) decide alone how much a name level says in every register.
+
+    A set counts for a feature (for a group of a refining feature) only if its pairs of that label show it
+    at all: febrl3 has no sex and no birth place, and its pseudo-counts must not pass for evidence.
+    """
+    counts: list[list[list[Counter[str]]]] = []  # [set][feature][label]
+    for pairs in parts:
+        c = [[Counter[str](), Counter[str]()] for _ in FEATURES]
+        for pattern, y in pairs:
+            for k, level in enumerate(pattern):
+                if level != MISSING:
+                    c[k][y][level] += 1
+        counts.append(c)
+    out: list[dict[str, dict[str, float]]] = [{}, {}]
+    for y, alpha in ((0, magic.U_PSEUDO_COUNT), (1, magic.M_PSEUDO_COUNT)):
+        for k, f in enumerate(FEATURES):
+            levels = table[f.name]
+            groups = [[lv for lv in g if lv in levels] for g in f.groups]
+            groups.append([lv for lv in levels if not any(lv in g for g in groups)])
+            shares: dict[str, float] = {}
+            for group in groups:
+                seen = [c[k][y] for c in counts if any(c[k][y][lv] for lv in group)] or [Counter[str]()]
+                smoothed = [_smooth(cnt, group, alpha) for cnt in seen]
+                shares.update({lv: sum(sm[lv] for sm in smoothed) / len(smoothed) for lv in group})
+            out[y][f.name] = {lv: shares[lv] for lv in levels}
+    return out[1], out[0]
 
 
 def fit_calibration(points: Sequence[tuple[float, int]], iterations: int = 100) -> tuple[float, float]:
@@ -245,7 +287,9 @@ def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labe
     splits = [split_by_person(ds, salt=f"{seed}:{ds.name}") for ds in datasets]
     labelled: list[tuple[Prepared, Prepared, Pattern, int]] = []
     random_patterns: list[Pattern] = []
+    starts = []  # where each data set's pairs begin in ``labelled``
     for train_ds, _ in splits:
+        starts.append(len(labelled))
         left = [prepare(r, check_names=False) for r in train_ds.left]
         right = [prepare(r, check_names=False) for r in train_ds.right] if train_ds.right is not None else None
         other = right if right is not None else left
@@ -263,7 +307,9 @@ def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labe
             if level != MISSING and level not in table[FEATURES[k].name]:
                 table[FEATURES[k].name].append(level)
     if method.startswith("labelled"):
-        m, u, prior = labelled_estimates(((x[2], x[3]) for x in labelled), table)
+        _, _, prior = labelled_estimates(((x[2], x[3]) for x in labelled), table)
+        parts = [labelled[lo:hi] for lo, hi in zip(starts, [*starts[1:], len(labelled)], strict=True)]
+        m, u = balanced_estimates([[(x[2], x[3]) for x in part] for part in parts], table)
         if method == "labelled-random-u":
             u = estimate_u(random_patterns, table)
     else:
