@@ -1,11 +1,13 @@
 """``GET /api/v1/audit/verify``: the auditor checks the audit log's hash chain, one bounded stretch at a time.
 
 ``audit.verify`` (the ``exchange audit verify`` command) recomputes the whole chain in one go; on a log of
-millions of rows that is minutes of work, too long for a request. This endpoint verifies at most ``limit``
-links (default 100,000, at most 1,000,000) after link ``after_seq`` (default 0, the chain's start) and says
-where to continue: a stretch starts from the stored hash of link ``after_seq``, which the previous stretch has
-verified, so walking the stretches in order checks the same as ``audit.verify``. The last stretch also looks
-for rows that are neither chained nor waiting to be (a removed marker). Pending rows are sealed first.
+millions of rows that is minutes of work (the RFC 8785 canonical JSON of each row, in pure Python, bounds it:
+about 4,000 links/s measured on 2 shared cores), too long for a request. This endpoint verifies at most
+``limit`` links (default 50,000, about 12 s; at most 200,000) after link ``after_seq`` (default 0, the
+chain's start) and says where to continue: a stretch starts from the stored hash of link ``after_seq``,
+which the previous stretch has verified, so walking the stretches in order checks the same as
+``audit.verify``. The last stretch also looks for rows that are neither chained nor waiting to be (a removed
+marker). Pending rows are sealed first.
 
 It reads hashes and recomputes them; it answers no personal data (ids and counts only), so it needs no purpose.
 Each run writes one ``audit.verify`` row with its result.
@@ -24,8 +26,8 @@ from .appkeys import POOL
 from .middleware import actor
 from .policy import policy
 
-DEFAULT_LIMIT = 100_000
-MAX_LIMIT = 1_000_000
+DEFAULT_LIMIT = 50_000
+MAX_LIMIT = 200_000
 BATCH = 5000
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from exchange import audit
 from exchange.audit_verify_api import verify_stretch
+from exchange.web import pages_audit
 from tests.conftest import new_officer, web_login_http, web_session
 
 VERIFY = "/api/v1/audit/verify"
@@ -91,6 +92,16 @@ async def test_the_verify_page_shows_the_result_and_a_failure(auditor_web, owner
         html = await (await web.get("/audit/verify")).text()
     assert "Verification FAILED" in html and f"First row that does not fit: {bad_id}" in html
     assert f'href="/audit?after={bad_id - 1}&amp;limit=50&amp;purpose=audit"' in html
+
+
+async def test_the_verify_page_continues_where_its_stretch_stopped(auditor_web, monkeypatch):
+    _, web = auditor_web
+    monkeypatch.setattr(pages_audit, "VERIFY_LIMIT", 3)
+    html = await (await web.get("/audit/verify")).text()
+    assert "Verified: links 1 to 3 are intact." in html and "Links up to 3 of" in html
+    assert 'href="/audit/verify?after_seq=3"' in html
+    html = await (await web.get("/audit/verify", params={"after_seq": "3"})).text()
+    assert "Verified: links 4 to 6 are intact." in html
 
 
 def _rows(html: str) -> list[dict[str, str]]:

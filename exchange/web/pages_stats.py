@@ -84,7 +84,7 @@ def figures(stats: dict[str, Any], lang: str) -> dict[str, Any]:
             "posts": sorted(per_post), "total": sum(situation.values()),
             "situation": named("situation", situation), "outcome": named("outcome", outcome),
             "action": named("action", action), "flag": named("flag", flag),
-            "alert": [(code, n) for code, n in alert.most_common()]}
+            "alert": named("alert", alert)}
 
 
 def _charts(fig: dict[str, Any], lang: str) -> dict[str, Any]:
