@@ -53,6 +53,7 @@ ROUTES = [
     ("POST", "/api/v1/search", search_api.search_person),
     ("GET", "/api/v1/partners", federation_status.list_partners),
     ("POST", "/api/v1/partners", federation_partners_admin.add_partner),
+    ("GET", "/api/v1/partners/{id}", federation_partners_admin.read_partner),
     ("PATCH", "/api/v1/partners/{id}", federation_partners_admin.edit_partner),
     ("POST", "/api/v1/partners/{id}/keys", federation_partners_admin.add_partner_key),
     ("POST", "/api/v1/partners/{id}/keys/revoke", federation_partners_admin.revoke_partner_key),

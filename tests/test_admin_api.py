@@ -78,6 +78,8 @@ async def test_partner_add_policy_and_keys(client, officers, owner_conn, setting
                                     country)
     assert (row["receives"], list(row["categories"]), row["legal_basis"]) == ("full", ["child_trafficking"],
                                                                                "MoU 2025 art. 4")
+    read = await (await client.get(f"/api/v1/partners/{country}", headers=admin)).json()
+    assert (read["receives"], read["legal_basis"]) == ("full", "MoU 2025 art. 4")
     resp = await client.patch(f"/api/v1/partners/{country}", headers=admin, json={"categories": None})
     assert resp.status == 200 and (await resp.json())["categories"] is None
 

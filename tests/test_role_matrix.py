@@ -55,6 +55,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/search"): frozenset({"liaison", "registrar"}),
     ("GET", "/api/v1/partners"): frozenset({"admin", "liaison"}),
     ("POST", "/api/v1/partners"): frozenset({"admin"}),
+    ("GET", "/api/v1/partners/{id}"): frozenset({"admin"}),
     ("PATCH", "/api/v1/partners/{id}"): frozenset({"admin"}),
     ("POST", "/api/v1/partners/{id}/keys"): frozenset({"admin"}),
     ("POST", "/api/v1/partners/{id}/keys/revoke"): frozenset({"admin"}),

@@ -1,5 +1,6 @@
 """The admin's management of partner nodes over HTTP, with the very functions ``exchange partner ...`` calls.
 
+    GET /api/v1/partners/{id}                       one partner: its agreement and its keys (ids and validity)
     POST /api/v1/partners                           register a partner: country, base URL, pinned public keys
     PATCH /api/v1/partners/{id}                its sharing policy: receives, categories, legal basis, active
     POST /api/v1/partners/{id}/keys            pin one more of its keys (a rotation announced out of band)
@@ -175,6 +176,14 @@ async def _partner(conn: asyncpg.Connection, country: str) -> partners.Partner:
     if found is None:
         raise NotFound("no such partner")
     return found
+
+
+@policy("admin")
+async def read_partner(request: web.Request) -> web.Response:
+    country = _country(request)
+    async with request.app[POOL].acquire() as conn:
+        partner = await _partner(conn, country)
+    return web.json_response(view(partner))
 
 
 @policy("admin")

@@ -46,6 +46,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                            "legal_basis": T.text(200)},
             "description": "409 for a partner registered already or this node's own country"}),
         "responses": _answer(201, 400, 401, 403, 409)},
+    ("GET", "/api/v1/partners/{id}"): {
+        "summary": "One partner: its agreement and its keys by id and validity (admin)", "parameters": [_COUNTRY_PATH],
+        "responses": _answer(200, 401, 403, 404)},
     ("PATCH", "/api/v1/partners/{id}"): {
         "summary": "Set a partner's sharing policy: receives, categories, legal basis, active (admin); audited",
         "parameters": [_COUNTRY_PATH],
