@@ -9,6 +9,7 @@ e.g. "birth_date: birth day is impossible; only the year and month are used", "n
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,7 +51,7 @@ def prepare(record: Any, check_names: bool = True) -> Prepared:
     ``check_names=False`` skips the Unicode checks of name text (unexpected scripts, look-alikes) that only
     feed ``problems``: bulk indexing and linking do not report them and save a third of the time.
     """
-    if not isinstance(record, Mapping):
+    if not isinstance(record, dict | Mapping):  # the dict test first: far cheaper than the ABC's
         return Prepared(id="", problems=["record is not an object"])
     raw_id = record.get("id")
     out = Prepared(id=str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else "")
@@ -61,7 +62,7 @@ def prepare(record: Any, check_names: bool = True) -> Prepared:
     _read_documents(record.get("documents"), out)
     sex = record.get("sex")
     if isinstance(sex, str) and sex.strip():
-        out.sex = sex.strip().lower()
+        out.sex = sys.intern(sex.strip().lower())  # one string per value, not one per record
     elif sex is not None:
         out.problems.append("sex unreadable")
     nationalities = _items(record.get("nationalities"), "nationalities", out)
@@ -92,7 +93,7 @@ def _read_names(value: Any, out: Prepared, check: bool) -> None:
     if not names:
         out.problems.append("no names")
     for i, raw in enumerate(names):
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict | Mapping):
             out.problems.append(f"names[{i}] is not an object")
             continue
         parts = tuple(raw.get(k) if isinstance(raw.get(k), str) else None for k in _NAME_PARTS)
@@ -136,7 +137,7 @@ def _birth_date(value: str) -> tuple[BirthDate | None, str | None]:
 
 def _read_documents(value: Any, out: Prepared) -> None:
     for i, raw in enumerate(_items(value, "documents", out)):
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict | Mapping):
             out.problems.append(f"documents[{i}] is not an object")
             continue
         try:
