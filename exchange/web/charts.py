@@ -38,12 +38,12 @@ def _svg(width: int, height: int, title: str, body: list[Markup]) -> Markup:
     return head + Markup("").join(body) + Markup("</svg>")
 
 
-def stacked_days(days: Sequence[str], series: Mapping[str, Mapping[str, int]], title: str,
-                 *, day_label: int = 5) -> Markup:
+def stacked_days(days: Sequence[str], series: Mapping[str, Mapping[str, int]], title: str) -> Markup:
     """Bars per day (``days`` in order), each stacked by series (``series[name][day] = count``).
 
-    Every ``day_label``-th day (and the last) is named under the axis as MM-DD; the legend names the series.
+    About a dozen days (and the last) are named under the axis as MM-DD; the legend names the series.
     """
+    day_label = max(1, -(-len(days) // 12))
     names = sorted(series)
     width, left, top, bottom = 760, 44, 12, 46
     legend_rows = (len(names) + 3) // 4
@@ -61,7 +61,7 @@ def stacked_days(days: Sequence[str], series: Mapping[str, Mapping[str, int]], t
                      .format(left, y, width - 8, y, left - 6, y + 4, tick))
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar) / 2
-        base = top + plot_h
+        base = float(top + plot_h)
         for k, name in enumerate(names):
             count = series[name].get(day, 0)
             if not count:
