@@ -41,6 +41,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "/audit/verify": frozenset({"auditor"}),
     "/stats": frozenset({"admin", "liaison", "auditor"}),
     "/stats.csv": frozenset({"admin", "liaison", "auditor"}),
+    "/admin/users": frozenset({"admin"}),
+    "/admin/users/new": frozenset({"admin"}),
+    "/admin/users/{id}": frozenset({"admin"}),
+    "/admin/points": frozenset({"admin"}),
+    "/admin/points/{id}": frozenset({"admin"}),
+    "/admin/partners": frozenset({"admin"}),
+    "/admin/partners/{country}": frozenset({"admin"}),
 }
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from . import pages_audit, pages_auth, pages_desk, pages_post, pages_register, pages_stats
+from . import pages_admin, pages_audit, pages_auth, pages_desk, pages_post, pages_register, pages_stats
 
 PAGES = [
     *pages_auth.PAGES,
@@ -12,4 +12,5 @@ PAGES = [
     *pages_register.PAGES,
     *pages_audit.PAGES,
     *pages_stats.PAGES,
+    *pages_admin.PAGES,
 ]
