@@ -9,8 +9,11 @@ import re
 import uuid
 from html import unescape
 
+import pytest
+
 from tests.conftest import form_token, new_officer, web_login_http, web_session
 from tests.test_border_support import alerts_for, family_body, random_birth, register, submit, unique_word
+from tests.test_federation_support import fed_nodes  # noqa: F401 (the session fixture of three nodes)
 
 
 async def raise_alert(client, officers) -> dict[str, str]:
@@ -274,6 +277,11 @@ async def test_partners_page_shows_an_overdue_acknowledgement(client, officers, 
         assert resp.status == 200
 
 
+@pytest.fixture
+def nodes(request):
+    return request.getfixturevalue("fed_nodes")  # the three nodes shared with the federation test files
+
+
 async def _record_request(owner_conn, pid: str) -> int:
     """Partner MM asks for the record behind our hit answer (as the inbox stores a verified record_request)."""
     from tests.test_border_partners import _ensure_partner
@@ -325,3 +333,48 @@ async def test_a_partners_record_request_is_approved_from_the_desk(client, offic
         resp = await web.post(f"/requests/{req_id}", data={**form, "csrf": form_token(html)})
         assert resp.status == 409 and await owner_conn.fetchval(status, req_id) == "approved"
         assert (await web.get(f"/requests/{req_id}9999?purpose=partner_request")).status == 404
+
+
+async def test_ask_a_partner_then_request_the_record(nodes):
+    """On Thailand's node (the federation tests' three nodes): the liaison officer searches, asks Cambodia, gets
+    a hit with a reference, is told the legal basis is missing, then requests the record; Cambodia holds the
+    request for its liaison officer."""
+    import aiohttp
+
+    from tests.test_federation_support import record_body
+    from tests.test_federation_support import register as node_register
+
+    kh, th = nodes["KH"], nodes["TH"]
+    family, given, birth = unique_word("Heng"), unique_word("Srey"), random_birth()
+    await node_register(kh, record_body(family, given, birth=birth, passport=f"N{uuid.uuid4().int % 10**7:07d}",
+                                        sharing=[]))
+    officer = await new_officer(th.target, "liaison", settings=th.settings)
+    base = str(th.client.make_url("")).rstrip("/")
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base])  # the node's cookies are Secure
+    async with aiohttp.ClientSession(base_url=base + "/", cookie_jar=jar) as web:
+        await web_login_http(web, officer)
+        html = await (await web.get("/search?purpose=investigation")).text()
+        assert "Ask a partner" not in html  # offered once there is a search to send
+        person = {"csrf": form_token(html), "full": f"{given} {family}", "birth_date": birth,
+                  "purpose": "investigation"}
+        html = await (await web.post("/search", data=person)).text()
+        assert "Ask a partner" in html and '<option value="KH">KH</option>' in html
+        resp = await web.post("/search/partner", data={**person, "partner": "KH",
+                                                       "partner_purpose": "criminal_investigation"})
+        html = await resp.text()
+        found = re.search(r"KH has a record of this person: reference (ref-[A-Za-z0-9._:-]+), band (\w+)\.", html)
+        assert resp.status == 200 and found is not None, html[-3000:]
+        ask = {**person, "partner": "KH", "partner_purpose": "criminal_investigation", "reference": found.group(1),
+               "band": found.group(2)}
+        resp = await web.post("/search/partner-record", data={**ask, "legal_basis": ""})
+        assert resp.status == 400 and _field_error(await resp.text(), "legal_basis") != ""
+        resp = await web.post("/search/partner-record", data={**ask, "legal_basis": "Bilateral agreement art. 5"})
+        html = await resp.text()
+        assert resp.status == 200 and "The partner received the request" in html
+        assert f"reference {found.group(1)}, band {found.group(2)}." in html
+        resp = await web.post("/search/partner", data={**person, "partner": "LA",
+                                                       "partner_purpose": "criminal_investigation"})
+        assert resp.status == 404 and _field_error(await resp.text(), "partner") != ""
+    held = await kh.owner.fetchrow("SELECT partner, status, legal_basis FROM record_requests WHERE reference = $1",
+                                   found.group(1))
+    assert (held["partner"], held["status"], held["legal_basis"]) == ("TH", "pending", "Bilateral agreement art. 5")

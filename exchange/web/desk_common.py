@@ -16,7 +16,7 @@ from protocols.person import DOCUMENT_KINDS, SEXES
 
 from ..appkeys import CASE_REF, PURPOSE
 from . import apiclient, i18n
-from .desk_compare import lines
+from .desk_compare import FORM_FIELDS, lines
 from .render import redirect, render, session_of
 
 DECISIONS = ("confirm", "reject")
@@ -49,7 +49,7 @@ def page(request: web.Request, template: str, *, status: int = 200, **values: An
     def href(path: str, **ids: str) -> str:
         return path + "?" + urlencode({**ids, **{k: v for k, v in kept.items() if v}})
 
-    return render(request, template, status=status, keep=kept, href=href, name_of=name_of,
+    return render(request, template, status=status, keep=kept, href=href, name_of=name_of, person_fields=FORM_FIELDS,
                   sexes=options(request, "sex", SEXES), doc_kinds=options(request, "doc", DOCUMENT_KINDS), **values)
 
 

@@ -108,6 +108,19 @@ EN = {
                      "Check the record and the legal basis first.",
     "desk.req.note": "Note (optional)", "desk.req.approve": "Approve and send the record",
     "desk.req.refuse": "Refuse",
+    "desk.ask.title": "Ask a partner", "desk.ask.help": "Send this person to a partner: it answers hit or no hit "
+    "(with a reference), never the record itself. The question is recorded.",
+    "desk.ask.partner": "Partner", "desk.ask.purpose": "Purpose told to the partner",
+    "desk.ask.submit": "Ask the partner",
+    "desk.ask.hit": "{partner} has a record of this person: reference {reference}, band {band}.",
+    "desk.ask.no_hit": "{partner} has no record of this person.",
+    "desk.ask.legal_basis": "Legal basis for asking for the record", "desk.ask.request": "Request the record",
+    "desk.ask.requested": "The partner received the request; the record arrives in the partner records if it "
+                          "agrees.",
+    "desk.ask.refused": "The partner refused the request ({codes}).",
+    "desk.ppurpose.criminal_investigation": "criminal investigation", "desk.ppurpose.prosecution": "prosecution",
+    "desk.ppurpose.border_screening": "border screening", "desk.ppurpose.child_protection": "child protection",
+    "desk.ppurpose.vetting": "vetting",
 }
 
 KM = {
@@ -204,6 +217,15 @@ KM = {
     "desk.req.help": "ការអនុម័តនឹងផ្ញើកំណត់ត្រាពេញលេញទៅដៃគូនេះ (ការបង្ហាញព័ត៌មាន ត្រូវបានកត់ត្រា)។",
     "desk.req.note": "កំណត់ចំណាំ (ស្រេចចិត្ត)", "desk.req.approve": "អនុម័ត និងផ្ញើកំណត់ត្រា",
     "desk.req.refuse": "បដិសេធ",
+    "desk.ask.title": "សួរដៃគូ", "desk.ask.help": "ផ្ញើបុគ្គលនេះទៅដៃគូ៖ ដៃគូឆ្លើយថាមាន ឬគ្មាន (ជាមួយលេខយោង)។ សំណួរត្រូវបានកត់ត្រា។",
+    "desk.ask.partner": "ដៃគូ", "desk.ask.purpose": "គោលបំណងប្រាប់ដៃគូ", "desk.ask.submit": "សួរដៃគូ",
+    "desk.ask.hit": "{partner} មានកំណត់ត្រារបស់បុគ្គលនេះ៖ លេខយោង {reference} កម្រិត {band}។",
+    "desk.ask.no_hit": "{partner} គ្មានកំណត់ត្រារបស់បុគ្គលនេះទេ។",
+    "desk.ask.legal_basis": "មូលដ្ឋានច្បាប់សម្រាប់ស្នើសុំកំណត់ត្រា", "desk.ask.request": "ស្នើសុំកំណត់ត្រា",
+    "desk.ask.requested": "ដៃគូបានទទួលសំណើ។", "desk.ask.refused": "ដៃគូបានបដិសេធសំណើ ({codes})។",
+    "desk.ppurpose.criminal_investigation": "ការស៊ើបអង្កេតព្រហ្មទណ្ឌ", "desk.ppurpose.prosecution": "ការចោទប្រកាន់",
+    "desk.ppurpose.border_screening": "ការត្រួតពិនិត្យព្រំដែន", "desk.ppurpose.child_protection": "ការការពារកុមារ",
+    "desk.ppurpose.vetting": "ការត្រួតពិនិត្យប្រវត្តិ",
 }
 
 i18n.register({"en": EN, "km": KM})

@@ -22,6 +22,7 @@ from ..policy import policy
 from . import apiclient, desk_text  # noqa: F401 (desk_text registers the labels)
 from .desk_common import api, as_uuid, decide, keep, options, page
 from .desk_compare import compare, explained, person_form, search_body, search_field
+from .desk_partner import ask_partner, ask_record, ask_values
 from .render import menu, redirect
 
 LIAISON = ("liaison",)
@@ -153,7 +154,8 @@ async def request_decide(request: web.Request) -> web.Response:
 @policy(*SEARCHERS, page=True)
 async def search_form(request: web.Request) -> web.Response:
     chosen = {"purpose": request.query.get("purpose", ""), "case_ref": request.query.get("case_ref", "")}
-    return page(request, "desk/search.html", form=chosen, errors={}, answer=None, keep=chosen, rows_of=None)
+    return page(request, "desk/search.html", form=chosen, errors={}, answer=None, keep=chosen, rows_of=None,
+                asked=None, requested=None, **await ask_values(request))
 
 
 @policy(*SEARCHERS, page=True, purpose=True)
@@ -168,12 +170,14 @@ async def search_submit(request: web.Request) -> web.Response:
         if problem.status >= 500 or problem.status in (401, 403):
             raise
         return page(request, "desk/search.html", status=problem.status, form=form, answer=None,
-                    errors={search_field(problem.field): problem.message}, rows_of=None)
+                    errors={search_field(problem.field): problem.message}, rows_of=None, asked=None,
+                    requested=None, **await ask_values(request))
 
     def rows_of(candidate: dict[str, Any]) -> list[dict[str, Any]]:
         return compare(body["person"], candidate["summary"], explained(candidate["explanation"]))
 
-    return page(request, "desk/search.html", form=form, answer=answer, errors={}, rows_of=rows_of)
+    return page(request, "desk/search.html", form=form, answer=answer, errors={}, rows_of=rows_of, asked=None,
+                requested=None, **await ask_values(request))
 
 
 @policy(*PARTNER_VIEWERS, page=True)
@@ -205,6 +209,8 @@ PAGES = [
     ("POST", "/requests/{id}", request_decide),
     ("GET", "/search", search_form),
     ("POST", "/search", search_submit),
+    ("POST", "/search/partner", ask_partner),
+    ("POST", "/search/partner-record", ask_record),
     ("GET", "/partners", partners_page),
     ("GET", "/partner-records", partner_records),
 ]
