@@ -13,6 +13,7 @@ from protocols.record import OFFENCE_CATEGORIES
 
 from ..federation.partners import RECEIVES
 from ..policy import policy
+from . import i18n
 from .admin_common import ADMIN, api, form_of, problem_errors
 from .apiclient import ApiProblem
 from .render import menu, redirect, render
@@ -25,15 +26,17 @@ COUNTRY = r"{country:[A-Z][A-Z]}"
 menu("/admin/partners", "admin.menu.partners", ADMIN, 20)
 
 
-def _choices() -> dict[str, Any]:
-    return {"receives": [(r, r) for r in RECEIVES], "categories": OFFENCE_CATEGORIES}
+def _choices(request: web.Request) -> dict[str, Any]:
+    lang = i18n.language(request)
+    return {"receives": [(r, f"{r}: {i18n.translate(lang, 'admin.receives.' + r)}") for r in RECEIVES],
+            "categories": OFFENCE_CATEGORIES}
 
 
 async def _list(request: web.Request, values: dict[str, str], errors: dict[str, str],
                 status: int = 200) -> web.Response:
     partners = (await api(request, "GET", "/api/v1/partners")).body["partners"]
     return render(request, "admin/partners.html", status=status, partners=partners, values=values,
-                  errors=errors, **_choices())
+                  errors=errors, **_choices(request))
 
 
 @policy(*ADMIN, page=True)
@@ -58,7 +61,7 @@ async def _detail(request: web.Request, country: str, *, status: int = 200, poli
         policy_values = {"receives": partner["receives"], "legal_basis": partner["legal_basis"],
                          "active": "on" if partner["active"] else "", "categories": partner["categories"] or []}
     return render(request, "admin/partner.html", status=status, partner=partner, policy=policy_values,
-                  key_values=key_values or {}, errors=errors or {}, done=done, **_choices())
+                  key_values=key_values or {}, errors=errors or {}, done=done, **_choices(request))
 
 
 @policy(*ADMIN, page=True)

@@ -25,7 +25,8 @@ EN = {
     "admin.enrol.title": "Account {username}: hand over once",
     "admin.enrol.once": "This is shown once and never again. Hand it to the officer in person; do not copy it "
                         "into e-mail or chat.",
-    "admin.enrol.password": "One-time password", "admin.enrol.totp": "Authenticator enrolment (otpauth URI)",
+    "admin.enrol.password": "One-time password", "admin.enrol.hand": "To hand over",
+    "admin.enrol.totp": "Authenticator enrolment (otpauth URI)",
     "admin.enrol.qr": "QR code of the enrolment, for the officer's authenticator app",
     "admin.enrol.reset_done": "The authenticator was reset: the old codes no longer work and the officer's "
                               "sessions have ended.",
