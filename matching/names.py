@@ -259,11 +259,19 @@ _PHON, _CLOSE, _INITIAL = magic.NAME_PHONETIC_SIM, magic.NAME_TOKEN_CLOSE, magic
 
 def _compare_pair(a: NameKey, b: NameKey) -> tuple[int, float, int, int, int]:
     """(level rank, score, detail index, tokens agreeing, tokens in the longer name) for two names."""
-    if a.sorted_tokens == b.sorted_tokens:
-        return 0, 1.0, 0 if a.tokens == b.tokens else 1, 0, 0
-    if a.joined == b.joined:
+    return _compare_spellings(a.tokens, a.sorted_tokens, a.joined, b.tokens, b.sorted_tokens, b.joined)
+
+
+@lru_cache(maxsize=1 << 16)
+def _compare_spellings(ta: tuple[str, ...], sa: tuple[str, ...], ja: str, tb: tuple[str, ...], sb: tuple[str, ...],
+                       jb: str) -> tuple[int, float, int, int, int]:
+    """``_compare_pair`` on what it reads of the two keys (tokens, sorted tokens, joined), cached: a pair of
+    names is often compared again (a second feature reading the name level, a border post screening the
+    same traveller again, namesakes)."""
+    if sa == sb:
+        return 0, 1.0, 0 if ta == tb else 1, 0, 0
+    if ja == jb:
         return 0, 1.0, 2, 0, 0
-    ta, tb = a.tokens, b.tokens
     if len(ta) != len(tb):
         ta, tb = _merge_split(tb, ta), _merge_split(ta, tb)
     sims = _align(ta, tb)
@@ -281,7 +289,7 @@ def _compare_pair(a: NameKey, b: NameKey) -> tuple[int, float, int, int, int]:
         return 3, mean, 7, sum(1 for s in sims if s >= _PHON), total
     if high >= _CLOSE:
         return 3, mean, 8, 0, 0
-    whole = JaroWinkler.similarity(a.joined, b.joined)
+    whole = JaroWinkler.similarity(ja, jb)
     if whole >= magic.NAME_WHOLE_WEAK:
         return 3, whole, 9, 0, 0
     return 4, mean, 10, 0, 0
