@@ -124,3 +124,12 @@ def test_cli_border_purge_runs_against_the_database(db_target, pg_cluster):
     bad = subprocess.run([sys.executable, "-m", "exchange.cli", "border", "purge", "--days", "0"], env=env,
                          capture_output=True, timeout=120)
     assert bad.returncode == 2
+
+
+def test_stats_days_are_cambodian_dates():
+    from exchange.border.stats import local_date
+
+    # 17:00 UTC is midnight in Phnom Penh: an evening check belongs to the next Cambodian day
+    assert local_date(dt.datetime(2026, 11, 28, 16, 59, tzinfo=dt.UTC)) == dt.date(2026, 11, 28)
+    assert local_date(dt.datetime(2026, 11, 28, 17, 0, tzinfo=dt.UTC)) == dt.date(2026, 11, 29)
+    assert local_date(dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)) == dt.date(2026, 7, 1)  # no DST in Cambodia

@@ -3,7 +3,8 @@
 Counts of checks per post, day (Cambodian local date), direction, travel situation, recommendation and
 outcome; counts of checks per flag; counts of alerts per status. They are read from the non-personal columns,
 which the retention purge keeps, so a report for a past month gives the same numbers after the purge.
-Query: ``since`` and ``until`` (dates, inclusive; default the last 31 days), ``border_point``.
+Query: ``since`` and ``until`` (Cambodian dates, inclusive; default the last 31 days up to Cambodia's today),
+``border_point``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..params import bad_parameter, only_params
 from ..policy import policy
 
 TIMEZONE = "Asia/Phnom_Penh"
+CAMBODIA = dt.timezone(dt.timedelta(hours=7), "ICT")  # Asia/Phnom_Penh: UTC+7 all year, no daylight saving
 MAX_DAYS = 400
 DEFAULT_SPAN = dt.timedelta(days=30)
 
@@ -38,10 +40,15 @@ def _date(request: web.Request, name: str, default: dt.date) -> dt.date:
         raise bad_parameter(name, "must be a date YYYY-MM-DD") from None
 
 
+def local_date(at: dt.datetime) -> dt.date:
+    """The Cambodian date of an instant (the day a post's officers call it)."""
+    return at.astimezone(CAMBODIA).date()
+
+
 @policy("liaison", "auditor", "admin")
 async def stats(request: web.Request) -> web.Response:
     only_params(request, ("since", "until", "border_point"))
-    today = dt.datetime.now(dt.UTC).date()
+    today = local_date(dt.datetime.now(dt.UTC))  # days are Cambodian dates, so "today" is too
     until = _date(request, "until", today)
     # the default start never falls before 0001-01-01 (an OverflowError, a 500, for until=0001-01-05)
     since = _date(request, "since", until - DEFAULT_SPAN if until > dt.date.min + DEFAULT_SPAN else dt.date.min)
