@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import pyotp
 
+from exchange.web import i18n
 from tests.conftest import fresh_code, new_officer, web_login_http, web_session
 from tests.test_admin_api import free_country, keys
 
@@ -194,3 +195,22 @@ async def test_partners_add_policy_and_keys(client, db_target, owner_conn, setti
         key_set = await owner_conn.fetchval("SELECT key_set FROM partners WHERE country = $1", country)
         revoked = {k["kid"]: k.get("revoked_at") for k in key_set["keys"]}
         assert revoked["ed25519:one"] and not revoked["ed25519:two"]
+
+
+async def test_every_admin_label_is_defined_in_both_languages(client, db_target, owner_conn):
+    """A label key without a text would show as the key itself (``admin.user.title``), in English or Khmer."""
+    admin = await new_officer(db_target, "admin")
+    user_id = await owner_conn.fetchval("SELECT id FROM users WHERE username = $1", admin.username)
+    country = await owner_conn.fetchval("SELECT country FROM partners ORDER BY country LIMIT 1")
+    pages = [*ADMIN_PAGES, f"/admin/users/{user_id}", "/admin/points/POIPET"]
+    if country is not None:
+        pages.append(f"/admin/partners/{country}")
+    async with web_session(client) as web:
+        await web_login_http(web, admin)
+        for lang in ("en", "km"):
+            web.cookie_jar.update_cookies({i18n.LANG_COOKIE: lang})
+            for page in pages:
+                resp = await web.get(page)
+                html = await resp.text()
+                assert resp.status == 200, (lang, page)
+                assert not re.findall(r"admin\.(?!css)[a-z_]+", html), (lang, page)
