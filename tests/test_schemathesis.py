@@ -67,6 +67,19 @@ def _token(port: int, made: dict) -> str:
         return json.loads(resp.read())["token"]
 
 
+def _still_valid(port: int, token: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/me",
+                                 headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
 @pytest.mark.slow
 def test_schemathesis_all_checks_and_phases_with_each_role(tmp_path):
     pytest.importorskip("schemathesis")
@@ -99,6 +112,8 @@ def test_schemathesis_all_checks_and_phases_with_each_role(tmp_path):
                                   env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks"})
             if done.returncode != 0:
                 failures.append(f"--- {role} ---\n" + done.stdout.decode(errors="replace")[-6000:])
+            # a run whose token stopped working would pass on 401s alone: the token must still be good
+            assert _still_valid(port, token), f"the {role} token stopped working during its run"
         assert server.poll() is None
     finally:
         stop_service(server, home / "pgdata")
