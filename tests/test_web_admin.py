@@ -109,6 +109,9 @@ async def test_disable_enable_and_reset_mfa(client, db_target, owner_conn):
     page = f"/admin/users/{user_id}"
     async with web_session(client) as web:
         await web_login_http(web, admin)
+        assert "your own account" not in await (await web.get(page)).text()
+        own = await owner_conn.fetchval("SELECT id FROM users WHERE username = $1", admin.username)
+        assert "This is your own account" in await (await web.get(f"/admin/users/{own}")).text()
         resp = await post(web, page, f"{page}/disable", {})
         assert resp.status == 200 and "The account is disabled." in await resp.text()
         assert await owner_conn.fetchval("SELECT disabled FROM users WHERE id = $1", user_id)

@@ -17,6 +17,7 @@ EN = {
     "admin.user.reset_mfa": "Reset the authenticator (MFA)",
     "admin.user.reset_help": "Gives the account a new TOTP secret: the old codes stop working at once and the "
                              "officer's sessions end. Use it when a phone is lost or its secret was exposed.",
+    "admin.user.own": "This is your own account: disabling it or resetting its authenticator ends your session.",
     "admin.user.disabled_done": "The account is disabled.", "admin.user.enabled_done": "The account is enabled.",
     "admin.new.title": "New officer account", "admin.new.username": "User name",
     "admin.new.username_hint": "3-64 lower-case letters, digits, '.', '_' or '-'",
