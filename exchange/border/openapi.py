@@ -116,7 +116,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/border/stats"): {
         "summary": "Counts per post, day, direction, situation, flag, recommendation and outcome (no personal data)",
         "description": f"since is on or before until, at most {STATS_DAYS} days apart (default: the 31 days "
-                       "up to today, UTC)",
+                       "up to today, Cambodian dates)",
         "parameters": [{"name": "since", "in": "query", "schema": T.DATE},
                        {"name": "until", "in": "query", "schema": T.DATE},
                        {"name": "border_point", "in": "query", "schema": T.QUERY_TEXT}],
