@@ -136,7 +136,8 @@ def _item(r: Any) -> dict[str, Any]:
                                           "received_at": _iso(r["received_at"])}}
     body = r["body"]
     if r["status"] == "active":
-        out.update(person=body["person"], convictions=body["convictions"], review_date=body["review_date"],
+        # stored bodies are validated messages; .get keeps an older or hand-made row readable rather than a 500
+        out.update(person=body["person"], convictions=body.get("convictions", []), review_date=body.get("review_date"),
                    match_candidates=r["candidates"] or [])
     else:
         out["withdrawal_reason"] = body.get("reason")
