@@ -10,7 +10,8 @@ module gives schemathesis a strategy that draws only values the rule accepts:
   (``exchange.params.encode_cursor``, ``exchange.federation.status_api._encode_cursor``);
 - ``check-time``: the time of a border check, within the last 14 days and not in the future;
 - ``child-birth-date``: a child traveller's (partial) birth date, under 18 at any such check time and born
-  before it.
+  before it;
+- ``past-partial-date``: a register person's (partial) birth date, from 1850 and not after today.
 
 Two rules are not about one string, and ``map_body`` applies them to generated bodies, in ways that keep the
 schema's verdict on the body (so negative cases stay negative):
@@ -50,6 +51,12 @@ def _child_birth_date(days_old: int, precision: str) -> str:
     return born[:{"day": 10, "month": 7, "year": 4}[precision]]
 
 
+def _past_birth_date(days_old: int, precision: str) -> str:
+    """A register birth date: from 1850 up to today (UTC), at any precision."""
+    born = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days_old)).isoformat()
+    return born[:{"day": 10, "month": 7, "year": 4}[precision]]
+
+
 STRATEGIES = {
     "unicode-assigned": st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn")), max_size=40),
     "cursor": st.builds(encode_cursor, _UTC_DATETIMES, st.uuids()),
@@ -57,6 +64,8 @@ STRATEGIES = {
     "check-time": st.builds(_check_time, st.integers(0, 13 * 86400), _OFFSETS),
     "child-birth-date": st.builds(_child_birth_date, st.integers(30, 17 * 365),
                                   st.sampled_from(["day", "month", "year"])),
+    "past-partial-date": st.builds(_past_birth_date, st.integers(0, (dt.date.today() - dt.date(1850, 1, 1)).days),
+                                   st.sampled_from(["day", "month", "year"])),
 }
 for _name, _strategy in STRATEGIES.items():
     schemathesis.openapi.format(_name, _strategy)

@@ -122,6 +122,7 @@ def test_the_custom_format_strategies_draw_only_what_the_validators_accept():
     from exchange.border.schema import validate_check
     from exchange.federation.status_api import _decode_cursor
     from exchange.params import decode_cursor
+    from exchange.registry.common import cleaned_record
     from protocols.person import validate_person
     from protocols.validation import clean_text
 
@@ -133,8 +134,9 @@ def test_the_custom_format_strategies_draw_only_what_the_validators_accept():
 
     @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(time=STRATEGIES["check-time"], born=STRATEGIES["child-birth-date"], name=STRATEGIES["unicode-assigned"],
-           cursor=STRATEGIES["cursor"], partner_cursor=STRATEGIES["partner-cursor"])
-    def check(time, born, name, cursor, partner_cursor):
+           cursor=STRATEGIES["cursor"], partner_cursor=STRATEGIES["partner-cursor"],
+           register_born=STRATEGIES["past-partial-date"])
+    def check(time, born, name, cursor, partner_cursor, register_born):
         body = {"direction": "exit", "situation": "alone", "time": time,
                 "child": {"names": [{"full": name.strip() or "Dara"}], "birth_date": born}}
         validate_check(body, dt.datetime.now(dt.UTC))
@@ -142,5 +144,6 @@ def test_the_custom_format_strategies_draw_only_what_the_validators_accept():
         clean_text(name, "note", 40, allow_empty=True)
         assert decode_cursor(Query(cursor)) is not None
         assert _decode_cursor(partner_cursor) is not None
+        cleaned_record({"person": {"names": [{"full": "Sok Dara"}], "birth_date": register_born}})
 
     check()

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from exchange.registry.common import check_born, latest_today
 from exchange.registry.shape import canonical_person
 from exchange.registry.storable import check_storable
 from protocols.record import validate_record_body
@@ -61,6 +62,8 @@ BAD_BODIES: list[tuple[str, Any, int, str, str | None]] = [
     ("unknown script", name_change(script="Klingon"), 400, "invalid_value", "person.names[0].script"),
     ("impossible birth date", person_change(birth_date="1979-02-30"), 400, "invalid_date", "person.birth_date"),
     ("month 13", person_change(birth_date="1979-13"), 400, "invalid_date", "person.birth_date"),
+    ("birth date in the future", person_change(birth_date="2999-01-01"), 400, "invalid_date", "person.birth_date"),
+    ("birth year in the future", person_change(birth_date="2999"), 400, "invalid_date", "person.birth_date"),
     ("Thai digits in birth date", person_change(birth_date="๑๙๗๙-๐๔-๑๒"), 400, "invalid_date", "person.birth_date"),
     ("birth date as number", person_change(birth_date=1979), 400, "invalid_date", "person.birth_date"),
     ("sex not in the list", person_change(sex="M"), 400, "invalid_value", "person.sex"),
@@ -403,6 +406,7 @@ async def test_any_body_is_a_4xx_or_round_trips_exactly(client, officers, body):
     registrar = officers["registrar"]
     try:
         clean = validate_record_body(body)
+        check_born(clean["person"].get("birth_date"), "person.birth_date", latest_today())
         check_storable(clean)
         refusal = None
     except ValidationError as err:

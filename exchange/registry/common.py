@@ -3,6 +3,7 @@ checks net, and the audit of refused requests and unknown ids."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -11,7 +12,7 @@ import asyncpg
 from aiohttp import web
 
 from protocols.record import validate_record_body
-from protocols.validation import ValidationError
+from protocols.validation import Code, ValidationError
 
 from .. import audit, params
 from ..appkeys import POOL
@@ -29,9 +30,24 @@ def unknown() -> NotFound:
     return NotFound("no record with this id")
 
 
+def latest_today() -> dt.date:
+    """Today's date somewhere on Earth (UTC+14): a birth date after it is in the future for everybody."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
+
+
+def check_born(birth_date: str | None, field: str, today: dt.date) -> None:
+    """A (partial) birth date whose first possible day is after ``today`` is refused: a typo, not a person."""
+    if birth_date is None:
+        return
+    first = dt.date(int(birth_date[:4]), int(birth_date[5:7] or 1), int(birth_date[8:10] or 1))
+    if first > today:
+        raise ValidationError(Code.INVALID_DATE, field, "is in the future")
+
+
 def cleaned_record(body: Any) -> dict[str, Any]:
     try:
         record = validate_record_body(body)
+        check_born(record["person"].get("birth_date"), "person.birth_date", latest_today())
         check_storable(record)
     except ValidationError as err:
         raise invalid(err) from None

@@ -49,6 +49,13 @@ def _address(assigned: bool) -> dict[str, Any]:
             "description": "at least one field, not blank"}
 
 
+# The register refuses a birth date after today (exchange/registry/common.py: check_born); JSON Schema cannot
+# say "today", so a custom format names the rule (tests/schemathesis_hooks.py draws such dates).
+PAST_BIRTH_DATE = {"type": "string", "format": "past-partial-date",
+                   "description": "YYYY, YYYY-MM or YYYY-MM-DD (a day that exists), from 1850, whose first day is "
+                                  "not after today (in the earliest time zone, UTC+14)"}
+
+
 def person(document: dict[str, Any] = DOCUMENT, *, assigned: bool = False) -> dict[str, Any]:
     """The canonical person (protocols/person.py). The border checks pass a stricter document (a whole MRZ);
     the register (``assigned``) also refuses unassigned characters in every text (registry/storable.py)."""
@@ -56,7 +63,7 @@ def person(document: dict[str, Any] = DOCUMENT, *, assigned: bool = False) -> di
         "id": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$"},
         "names": {"type": "array", "minItems": 1, "maxItems": P.MAX_NAMES, "items": NAME},
         "sex": {"type": "string", "enum": list(P.SEXES)},
-        "birth_date": T.PARTIAL_DATE,
+        "birth_date": PAST_BIRTH_DATE if assigned else T.PARTIAL_DATE,
         "birth_place": _text(P.MAX_TEXT, assigned=assigned),
         "nationalities": {"type": "array", "maxItems": P.MAX_NATIONALITIES, "items": _COUNTRY},
         "documents": {"type": "array", "maxItems": P.MAX_DOCUMENTS, "items": document},
