@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import uuid
 from collections.abc import Iterable
@@ -200,6 +201,10 @@ class ScreeningIndex:
                         break
                     await self._put(source, rows)
                     after = source.after(rows[-1])
+            # Millions of long-lived index objects would make every full garbage collection walk them all (seconds
+            # at a million records, stalling every request): move them out of the collector's sight.
+            gc.collect()
+            gc.freeze()
             self.ready.set()
         log.info("screening index loaded", extra={"fields": {"records": len(self.index)}})
 

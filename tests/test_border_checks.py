@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 import uuid
 
@@ -359,3 +360,17 @@ def test_serve_workers_must_be_a_small_positive_count():
     for bad in ("0", "-1", "many", "99"):
         with pytest.raises(SystemExit):
             _parser().parse_args(["serve", "--workers", bad])
+
+
+async def test_a_loaded_index_is_kept_out_of_the_garbage_collector(db_target):
+    """A full collection walking millions of index objects stalls every request for seconds: after the load
+    they are frozen (``gc.freeze``)."""
+    pool = await create_pool(db_target.app_dsn, min_size=1, max_size=2)
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        await ScreeningIndex().load(pool)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        await pool.close()
