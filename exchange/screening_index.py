@@ -29,7 +29,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from matching.index import Candidate, CandidateIndex
+from matching.index import Candidate, CandidateIndex, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -192,15 +192,19 @@ class ScreeningIndex:
                 self.looked_at = await conn.fetchval("SELECT now()")
                 for source in self.sources:
                     source.watermark = await source.newest(conn) or self.looked_at
-            for source in self.sources:
-                after = None
-                while True:
-                    async with pool.acquire() as conn:
-                        rows = await source.page(conn, after)
-                    if not rows:
-                        break
-                    await self._put(source, rows)
-                    after = source.after(rows[-1])
+            # The cyclic collector is paused while the index fills (as CandidateIndex.add_many does): each full
+            # collection would walk every object indexed so far, about a fifth of the build time; reference
+            # counting still frees garbage, and the gc.collect() below catches any cycle made meanwhile.
+            with gc_paused():
+                for source in self.sources:
+                    after = None
+                    while True:
+                        async with pool.acquire() as conn:
+                            rows = await source.page(conn, after)
+                        if not rows:
+                            break
+                        await self._put(source, rows)
+                        after = source.after(rows[-1])
             # Millions of long-lived index objects would make every full garbage collection walk them all (seconds
             # at a million records, stalling every request): move them out of the collector's sight.
             gc.collect()
