@@ -50,8 +50,9 @@ async def test_keys_init_show_rotate(capsys, operator_env):
 
 async def test_partner_add_and_list(capsys, operator_env, tmp_path):
     peer = identity.init(tmp_path / "kh", "KH", dt.datetime.now(dt.UTC)).show(dt.datetime.now(dt.UTC))
-    base = ["partner", "add", "--country", "KH", "--url", "http://127.0.0.1:9/", "--signing-key",
-            peer["signing_key"], "--box-key", peer["box_key"]]
+    # keys are base64url and may start with "-": passed with "=" so argparse never reads one as an option
+    base = ["partner", "add", "--country", "KH", "--url", "http://127.0.0.1:9/",
+            "--signing-key=" + peer["signing_key"], "--box-key=" + peer["box_key"]]
     code, out, err = await run(capsys, *base, "--key-id", peer["key_id"], "--receives", "full", "--categories",
                                "child_trafficking", "child_sexual_abuse")
     assert code == 0, err
@@ -59,15 +60,15 @@ async def test_partner_add_and_list(capsys, operator_env, tmp_path):
     code, _, err = await run(capsys, *base)
     assert code == 1 and "registered already" in err
     code, _, err = await run(capsys, "partner", "add", "--country", "VN", "--url", "http://127.0.0.1:9",
-                             "--signing-key", "not-a-key!", "--box-key", peer["box_key"])
+                             "--signing-key", "not-a-key!", "--box-key=" + peer["box_key"])
     assert code == 1 and "--signing-key" in err and "not-a-key" not in err
-    code, _, err = await run(capsys, "partner", "add", "--country", "VN", "--url", "ftp://x", "--signing-key",
-                             peer["signing_key"], "--box-key", peer["box_key"])
+    code, _, err = await run(capsys, "partner", "add", "--country", "VN", "--url", "ftp://x",
+                             "--signing-key=" + peer["signing_key"], "--box-key=" + peer["box_key"])
     assert code == 1 and "--url" in err
     code, out, _ = await run(capsys, "partner", "list", "--json")
     listed = json.loads(out)
     assert [(p["country"], p["receives"], p["key_ids"]) for p in listed] == [("KH", "full", [peer["key_id"]])]
     assert sorted(listed[0]["categories"]) == ["child_sexual_abuse", "child_trafficking"]
     code, out, _ = await run(capsys, "partner", "add", "--country", "VN", "--url", "https://vn.example/x",
-                             "--signing-key", peer["signing_key"], "--box-key", peer["box_key"])
+                             "--signing-key=" + peer["signing_key"], "--box-key=" + peer["box_key"])
     assert code == 0 and json.loads(out)["receives"] == "hits"  # the default: hit/no-hit answers only

@@ -4,7 +4,7 @@
     exchange keys show [--json]                  print what a partner needs: country, signing_key, box_key, key_id
     exchange keys rotate [--overlap-days N]      add a new key; older keys stay valid N days (default 7)
     exchange keys revoke --kid KID               revoke a key now (partners refuse it once they fetch the key set)
-    exchange partner add --country TH --url URL --signing-key KEY --box-key KEY [--key-id KID]
+    exchange partner add --country TH --url URL --signing-key=KEY --box-key=KEY [--key-id KID]
                          [--receives full|hits|none] [--categories CAT ...] [--legal-basis TEXT]
     exchange partner list [--json]
     exchange partner refresh-keys --country TH   fetch and accept the partner's signed key set now
@@ -52,8 +52,9 @@ def add_parsers(sub: Any) -> None:
     add = partner.add_parser("add", help="register a partner node with its pinned keys")
     add.add_argument("--country", required=True)
     add.add_argument("--url", required=True)
-    add.add_argument("--signing-key", required=True)
-    add.add_argument("--box-key", required=True)
+    key_help = "base64url; write --%s=KEY (a key may start with '-')"
+    add.add_argument("--signing-key", required=True, help=key_help % "signing-key")
+    add.add_argument("--box-key", required=True, help=key_help % "box-key")
     add.add_argument("--key-id", default=None)
     add.add_argument("--receives", choices=partners.RECEIVES, default="hits")
     add.add_argument("--categories", nargs="+", choices=OFFENCE_CATEGORIES, default=None)
