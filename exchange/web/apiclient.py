@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from ..appkeys import CASE_REF, PURPOSE
 from ..errors import ApiError, ErrorCode
 from .session import WebSession
 
@@ -96,3 +97,17 @@ async def call(request: web.Request, session: WebSession | None, method: str, pa
         raise ApiProblem(status, str(err.get("code", "error")), str(err.get("message", "the request was refused")),
                          err.get("field"), {"Retry-After": kept["Retry-After"]} if "Retry-After" in kept else None)
     return answer
+
+
+async def as_officer(request: web.Request, method: str, path: str, **kw: Any) -> Answer:
+    """``call`` as the page's officer, with the purpose and case reference the guard set for this page."""
+    from .render import session_of  # render imports the session module, as this one does
+
+    return await call(request, session_of(request), method, path, purpose=request.get(PURPOSE),
+                      case_ref=request.get(CASE_REF), **kw)
+
+
+def purpose_args(request: web.Request) -> dict[str, str]:
+    """The purpose and case reference, carried on in the next page's links and hidden fields (no personal data)."""
+    out = {"purpose": request.get(PURPOSE) or "", "case_ref": request.get(CASE_REF) or ""}
+    return {k: v for k, v in out.items() if v}

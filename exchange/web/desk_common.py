@@ -14,26 +14,15 @@ from aiohttp import web
 
 from protocols.person import DOCUMENT_KINDS, SEXES
 
-from ..appkeys import CASE_REF, PURPOSE
 from . import apiclient, i18n
 from .desk_compare import FORM_FIELDS, lines
-from .render import redirect, render, session_of
+from .render import redirect, render
 
 DECISIONS = ("confirm", "reject")
 
 
-async def api(request: web.Request, method: str, path: str, **kw: Any) -> apiclient.Answer:
-    """Our JSON API, as the page's officer, with the purpose and case reference the officer gave."""
-    return await apiclient.call(request, session_of(request), method, path, purpose=request.get(PURPOSE),
-                                case_ref=request.get(CASE_REF), **kw)
-
-
-def keep(request: web.Request) -> dict[str, str]:
-    """The purpose and case reference, carried on to the next page's links (no personal data)."""
-    out = {"purpose": request.get(PURPOSE) or ""}
-    if request.get(CASE_REF):
-        out["case_ref"] = request[CASE_REF]
-    return out
+api = apiclient.as_officer  # our JSON API as the page's officer, with the purpose and case reference given
+keep = apiclient.purpose_args  # the purpose and case reference, carried on to the next page's links
 
 
 def options(request: web.Request, group: str, codes: tuple[str, ...]) -> list[tuple[str, str]]:

@@ -13,12 +13,12 @@ from aiohttp import web
 from protocols.person import DOCUMENT_KINDS, NAME_KINDS, SCRIPTS, SEXES
 from protocols.record import OFFENCE_CATEGORIES
 
-from ..appkeys import CASE_REF, PRINCIPAL, PURPOSE
+from ..appkeys import PRINCIPAL
 from ..errors import NotFound
 from ..registry.api import WITHDRAWAL_REASONS
 from . import apiclient, i18n, register_form
 from .apiclient import ApiProblem
-from .render import render, session_of
+from .render import render
 
 REGISTRAR = ("registrar",)
 LISTERS = ("registrar", "liaison")
@@ -30,18 +30,8 @@ CHOICES = {"sex": SEXES, "script": SCRIPTS, "name_kind": NAME_KINDS, "doc_kind":
            "reason": WITHDRAWAL_REASONS, "status": ("active", "withdrawn")}
 
 
-async def api(request: web.Request, method: str, path: str, **kw: Any) -> apiclient.Answer:
-    """Call the register API as the page's officer, with the purpose and case reference the guard set."""
-    return await apiclient.call(request, session_of(request), method, path, purpose=request.get(PURPOSE),
-                                case_ref=request.get(CASE_REF), **kw)
-
-
-def keep(request: web.Request) -> dict[str, str]:
-    """The purpose and case reference carried on in links and hidden fields (no personal data)."""
-    out = {"purpose": request.get(PURPOSE) or ""}
-    if request.get(CASE_REF):
-        out["case_ref"] = request[CASE_REF]
-    return {k: v for k, v in out.items() if v}
+api = apiclient.as_officer  # the register API as the page's officer, with the purpose the guard set
+keep = apiclient.purpose_args  # the purpose and case reference carried on in links and hidden fields
 
 
 def page(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
