@@ -23,6 +23,7 @@ from aiohttp import web
 
 from . import audit, params
 from .appkeys import POOL
+from .errors import NotFound
 from .middleware import actor
 from .policy import policy
 
@@ -103,7 +104,7 @@ async def verify_chain(request: web.Request) -> web.Response:
         await audit.seal(conn)
         stretch = await verify_stretch(conn, after_seq, limit)
         if stretch is None:
-            raise params.bad_parameter("after_seq", "names no link of the chain")
+            raise NotFound("after_seq names no link of the chain", field="after_seq")
         body = as_json(stretch)
         async with conn.transaction():
             await audit.write(conn, actor(request), audit.Entry(
@@ -127,5 +128,5 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                            "first_bad_id": {"type": ["integer", "null"]}, "reason": {"type": ["string", "null"]},
                            "next_after_seq": {"type": ["integer", "null"]}}}}}},
             **{str(s): {"description": "error", "content": {"application/json": {"schema": {
-                "$ref": "#/components/schemas/Error"}}}} for s in (400, 401, 403)}}},
+                "$ref": "#/components/schemas/Error"}}}} for s in (400, 401, 403, 404)}}},
 }

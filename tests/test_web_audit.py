@@ -56,9 +56,13 @@ async def test_verify_api_in_stretches_adds_up_to_the_whole_chain(client, office
     assert second["after_seq"] == 2 and second["last_seq"] == 5 and second["ok"]
     row = await owner_conn.fetchrow("SELECT * FROM audit_log WHERE action = 'audit.verify' ORDER BY id DESC LIMIT 1")
     assert row["username"] == officers["auditor"].username and row["detail"]["last_seq"] == 5
-    for bad in ({"after_seq": str(10**12)}, {"limit": "0"}, {"limit": "1000001"}, {"from": "1"}):
+    for bad in ({"after_seq": str(2**62 + 1)}, {"after_seq": "9" * 40}, {"limit": "0"}, {"limit": "1000001"},
+                {"from": "1"}):
         resp = await client.get(VERIFY, params=bad, headers=headers)
         assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_parameter", bad
+    for beyond in (str(10**12), str(2**62)):  # well-formed, but no such link: 404 (schemathesis found a 400)
+        resp = await client.get(VERIFY, params={"after_seq": beyond, "limit": "1"}, headers=headers)
+        assert resp.status == 404 and (await resp.json())["error"]["field"] == "after_seq", beyond
     for role in ("registrar", "liaison", "admin", "immigration"):
         assert (await client.get(VERIFY, headers=officers[role].headers(purpose=None))).status == 403, role
 
