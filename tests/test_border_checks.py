@@ -374,3 +374,27 @@ async def test_a_loaded_index_is_kept_out_of_the_garbage_collector(db_target):
     finally:
         gc.unfreeze()
         await pool.close()
+
+
+def test_the_registers_document_number_with_a_shortened_name_is_a_hit():
+    """The register person's own passport number with a name that drops a middle name scores below the alert
+    threshold in the model (the number's issuing country is missing at the post): it is still a hit. A shared
+    number with a different name, or a similar name alone at that probability, is not."""
+    from exchange.border.screening import ALERT_THRESHOLD, is_hit
+    from matching.model import score
+    from matching.record import prepare
+
+    register = prepare({"id": "r", "names": [{"family": "Nguyen", "given": "Van Duc"}], "sex": "male",
+                        "birth_date": "1975-03-02", "nationalities": ["VN"],
+                        "documents": [{"kind": "passport", "number": "C1234567", "country": "VN"}]})
+
+    def traveller(name: dict, number: str) -> object:
+        return prepare({"id": "t", "names": [name], "sex": "male",
+                        "documents": [{"kind": "passport", "number": number}]})
+
+    shortened = score(register, traveller({"full": "Nguyen Duc"}, "C1234567"))
+    assert shortened.probability < ALERT_THRESHOLD and is_hit(shortened.probability, shortened)
+    stranger = score(register, traveller({"full": "Somchai Boonmee"}, "C1234567"))
+    assert not is_hit(stranger.probability, stranger)
+    other_number = score(register, traveller({"full": "Nguyen Duc"}, "K7654321"))
+    assert not is_hit(other_number.probability, other_number)

@@ -3,8 +3,9 @@ the partners' records.
 
 Each person is matched with the matching library (``matching.CandidateIndex`` through the process's
 ``ScreeningIndex``); a candidate at or above ``ALERT_THRESHOLD`` that also carries identifying evidence
-(``has_evidence``: names or a document agree, not a birth date alone) is a hit. A hit becomes an alert for the
-liaison desk and a flag for the officer, who never sees the candidate. The index is refreshed from the
+(``has_evidence``: names or a document agree, not a birth date alone) is a hit, and so is, at any probability
+down to ``DOCUMENT_FLOOR``, a candidate whose document number and names both agree (``is_hit``). A hit becomes
+an alert for the liaison desk and a flag for the officer, who never sees the candidate. The index is refreshed from the
 database right before screening, and the hits are re-checked against the database inside the check's
 transaction (``still_active``), so a record withdrawn a moment ago never raises an alert.
 
@@ -42,6 +43,14 @@ MAX_HITS_PER_PERSON = 3
 NAME_EVIDENCE = frozenset({"exact", "strong", "fuzzy"})
 DOCUMENT_EVIDENCE = frozenset({"exact", "same_number", "ocr"})
 WEAK_NAME_WITH_DATE = frozenset({"exact", "swapped", "typo"})
+# Below ALERT_THRESHOLD, the register's own document number with names that agree at all is still a hit: the
+# model prices a number without its issuing country cheaply and a dropped middle name dearly, so the register
+# person "Nguyen Van Duc" with his passport number, travelling as "Nguyen Duc" on that same passport, scored
+# 0.38. A document number and a name agreeing together is what an officer would hold anyone for. Candidates are
+# looked for down to DOCUMENT_FLOOR, among the best DOCUMENT_LOOKUP per person.
+DOCUMENT_FLOOR = 0.05
+DOCUMENT_LOOKUP = 10
+DOCUMENT_NAME = NAME_EVIDENCE | {"weak"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,14 @@ def has_evidence(match: Match) -> bool:
             or (name == "weak" and birth in WEAK_NAME_WITH_DATE))
 
 
+def is_hit(probability: float, match: Match) -> bool:
+    """A probable match with identifying evidence, or our document number with a name that agrees at all."""
+    if probability >= ALERT_THRESHOLD and has_evidence(match):
+        return True
+    level = {f.name: f.level for f in match.features}
+    return level.get("document") in DOCUMENT_EVIDENCE and level.get("name") in DOCUMENT_NAME
+
+
 def subjects(check: CheckInput) -> Iterator[tuple[str, int, dict[str, Any]]]:
     """Every person of the check, with its place in the body."""
     yield "child", 0, check.child.record
@@ -74,10 +91,12 @@ async def screen(holder: ScreeningIndex, check: CheckInput) -> list[Hit]:
     hits: list[Hit] = []
     for subject, index, record in subjects(check):
         query = {k: v for k, v in record.items() if k != "id"}  # the client's own id is not the register's
-        for cand in holder.query(query, MAX_HITS_PER_PERSON, ALERT_THRESHOLD):
+        found = 0
+        for cand in holder.query(query, DOCUMENT_LOOKUP, DOCUMENT_FLOOR):
             version = holder.versions.get(cand.id)
-            if version is not None and has_evidence(cand.match):
+            if version is not None and is_hit(cand.probability, cand.match) and found < MAX_HITS_PER_PERSON:
                 hits.append(Hit(subject, index, cand.id, version, cand.probability, cand.match))
+                found += 1
         await asyncio.sleep(0)  # one person at a time: other requests run in between
     return hits
 
