@@ -115,7 +115,6 @@ class Soak:
         self.measure_from = 0.0
 
     async def one(self, session: aiohttp.ClientSession, kind: str) -> None:
-        auth = {"Authorization": "Bearer "}
         if kind == "register":
             req = ("POST", "/api/v1/records", "registrar", None, _record())
         elif kind == "read" and self.ids:
@@ -125,7 +124,7 @@ class Soak:
         else:
             req = ("POST", "/api/v1/border/checks", "immigration", "border_check", _check())
         method, path, role, purpose, body = req
-        headers = {**auth, "Authorization": f"Bearer {self.tokens[role]}"}
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         if purpose:
             headers["X-Purpose"] = purpose
         started = time.perf_counter()

@@ -167,21 +167,6 @@ def em(patterns: Counter[Pattern], u: dict[str, dict[str, float]], table: dict[s
     return m, u, prior, iteration
 
 
-def labelled_estimates(pairs: Iterable[tuple[Pattern, int]], table: dict[str, list[str]]
-                       ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], float]:
-    """m, u and the prior counted directly on labelled candidate pairs (label 1 = same person)."""
-    counts = [[Counter[str](), Counter[str]()] for _ in FEATURES]
-    n = [0, 0]
-    for pattern, y in pairs:
-        n[y] += 1
-        for k, level in enumerate(pattern):
-            if level != MISSING:
-                counts[k][y][level] += 1
-    m = {f.name: _smooth(counts[k][1], table[f.name], magic.M_PSEUDO_COUNT, f.groups) for k, f in enumerate(FEATURES)}
-    u = {f.name: _smooth(counts[k][0], table[f.name], magic.U_PSEUDO_COUNT, f.groups) for k, f in enumerate(FEATURES)}
-    return m, u, n[1] / max(1, n[0] + n[1])
-
-
 def balanced_estimates(parts: Sequence[Iterable[tuple[Pattern, int]]], table: dict[str, list[str]]
                        ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """m and u counted on each data set's labelled pairs, then averaged: every set counts equally, as in u
@@ -307,7 +292,7 @@ def train(datasets: Sequence[Dataset], seed: int = 20261128, method: str = "labe
             if level != MISSING and level not in table[FEATURES[k].name]:
                 table[FEATURES[k].name].append(level)
     if method.startswith("labelled"):
-        _, _, prior = labelled_estimates(((x[2], x[3]) for x in labelled), table)
+        prior = sum(x[3] for x in labelled) / max(1, len(labelled))  # labels are 1 (same person) or 0
         parts = [labelled[lo:hi] for lo, hi in zip(starts, [*starts[1:], len(labelled)], strict=True)]
         m, u = balanced_estimates([[(x[2], x[3]) for x in part] for part in parts], table)
         if method == "labelled-random-u":
