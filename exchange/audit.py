@@ -130,34 +130,50 @@ class VerifyResult:
     pending: int = 0
 
 
-async def verify(conn: asyncpg.Connection, batch: int = 5000) -> VerifyResult:
-    """Seal what can be sealed, then recompute the chain from its start and look for unchained rows."""
-    await seal(conn)
-    prev = GENESIS
-    last_seq = 0
-    count = 0
-    while True:
+async def walk(conn: asyncpg.Connection, after_seq: int, prev: bytes, end: int = 2**63 - 1,
+               batch: int = 5000) -> tuple[int, int | None, str | None]:
+    """Recompute links ``after_seq + 1 ..`` (up to link ``end``) from ``prev``, the stored hash of link ``after_seq``.
+
+    Returns the last link that fits, and the first bad row's id and the reason when one does not.
+    """
+    last_seq = after_seq
+    while last_seq < end:
         rows = await conn.fetch(
             """SELECT c.seq, c.prev_hash, c.hash, a.* FROM audit_chain c LEFT JOIN audit_log a ON a.id = c.audit_id
-               WHERE c.seq > $1 ORDER BY c.seq LIMIT $2""", last_seq, batch)
+               WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq LIMIT $3""", last_seq, end, batch)
         if not rows:
             break
         for row in rows:
             if row["seq"] != last_seq + 1 or bytes(row["prev_hash"]) != prev:
-                return VerifyResult(False, count, row["id"], "previous-hash link broken (row removed or reordered)")
+                return last_seq, row["id"], "previous-hash link broken (row removed or reordered)"
             if row["id"] is None:
-                return VerifyResult(False, count, None, f"chain entry {row['seq']} has lost its audit row")
+                return last_seq, None, f"chain entry {row['seq']} has lost its audit row"
             if chain_hash(prev, _row_payload(row)) != bytes(row["hash"]):
-                return VerifyResult(False, count, row["id"], "row content does not match its hash")
-            prev = bytes(row["hash"])
-            last_seq = row["seq"]
-            count += 1
-    orphan = await conn.fetchval(
+                return last_seq, row["id"], "row content does not match its hash"
+            prev, last_seq = bytes(row["hash"]), row["seq"]
+    return last_seq, None, None
+
+
+async def unchained(conn: asyncpg.Connection) -> int | None:
+    """The first row that is neither sealed nor pending (its marker was removed), if any."""
+    return await conn.fetchval(
         """SELECT min(a.id) FROM audit_log a
            WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.audit_id = a.id)
              AND NOT EXISTS (SELECT 1 FROM audit_pending p WHERE p.audit_id = a.id)""")
+
+
+UNCHAINED = "row is neither sealed nor pending (its marker was removed)"
+
+
+async def verify(conn: asyncpg.Connection, batch: int = 5000) -> VerifyResult:
+    """Seal what can be sealed, then recompute the chain from its start and look for unchained rows."""
+    await seal(conn)
+    count, bad_id, reason = await walk(conn, 0, GENESIS, batch=batch)
+    if reason:
+        return VerifyResult(False, count, bad_id, reason)
+    orphan = await unchained(conn)
     if orphan is not None:
-        return VerifyResult(False, count, orphan, "row is neither sealed nor pending (its marker was removed)")
+        return VerifyResult(False, count, orphan, UNCHAINED)
     pending = await conn.fetchval("SELECT count(*) FROM audit_pending")
     return VerifyResult(True, count, pending=pending)
 

@@ -57,33 +57,14 @@ async def verify_stretch(conn: asyncpg.Connection, after_seq: int, limit: int) -
         if stored is None:
             return None
         prev = bytes(stored)
-    last_seq, end = after_seq, after_seq + limit
-    while last_seq < end:
-        rows = await conn.fetch(
-            """SELECT c.seq, c.prev_hash, c.hash, a.* FROM audit_chain c LEFT JOIN audit_log a ON a.id = c.audit_id
-               WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq LIMIT $3""", last_seq, end, BATCH)
-        if not rows:
-            break
-        for row in rows:
-            bad = None
-            if row["seq"] != last_seq + 1 or bytes(row["prev_hash"]) != prev:
-                bad = "previous-hash link broken (row removed or reordered)"
-            elif row["id"] is None:
-                bad = f"chain entry {row['seq']} has lost its audit row"
-            elif audit.chain_hash(prev, audit._row_payload(row)) != bytes(row["hash"]):
-                bad = "row content does not match its hash"
-            if bad:
-                return Stretch(False, after_seq, last_seq, chain_length, row["id"], bad)
-            prev, last_seq = bytes(row["hash"]), row["seq"]
+    last_seq, bad_id, reason = await audit.walk(conn, after_seq, prev, after_seq + limit, BATCH)
+    if reason:
+        return Stretch(False, after_seq, last_seq, chain_length, bad_id, reason)
     stretch = Stretch(True, after_seq, last_seq, max(chain_length, last_seq))
     if stretch.complete:
-        orphan = await conn.fetchval(
-            """SELECT min(a.id) FROM audit_log a
-               WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.audit_id = a.id)
-                 AND NOT EXISTS (SELECT 1 FROM audit_pending p WHERE p.audit_id = a.id)""")
+        orphan = await audit.unchained(conn)
         if orphan is not None:
-            stretch.ok, stretch.first_bad_id = False, orphan
-            stretch.reason = "row is neither sealed nor pending (its marker was removed)"
+            stretch.ok, stretch.first_bad_id, stretch.reason = False, orphan, audit.UNCHAINED
         stretch.pending = await conn.fetchval("SELECT count(*) FROM audit_pending")
     return stretch
 
