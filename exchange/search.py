@@ -145,10 +145,14 @@ async def search(app: web.Application, actor: audit.Actor, person: Any, limit: A
     """
     asked = validate_search({"person": person, "limit": limit, "threshold": threshold,
                              "sources": None if sources is None else list(sources)})
+    return await run_search(app, actor, asked)
+
+
+async def run_search(app: web.Application, actor: audit.Actor, asked: SearchRequest) -> dict[str, Any]:
+    """``search`` for a request already validated (``validate_search``), as the HTTP handler holds one."""
     holder = await _ready_index(app)
     pool = app[POOL]
-    async with pool.acquire() as conn:
-        await holder.refresh(conn)
+    await holder.refreshed(pool)  # requests arriving together share one refresh, as border checks do
     query = {k: v for k, v in asked.person.items() if k != "id"}  # the client's own id is not the register's
     ranked = [c for c in holder.query(query, len(holder) or 1, asked.threshold)  # all above the threshold
               if _source_of(c.id) in asked.sources][:asked.limit + RECHECK_SLACK]

@@ -15,7 +15,7 @@ from .body import invalid, read_json
 from .middleware import actor
 from .params import only_params
 from .policy import policy
-from .search import search, validate_search
+from .search import run_search, validate_search
 
 
 @policy("liaison", "registrar", purpose=True)
@@ -26,5 +26,5 @@ async def search_person(request: web.Request) -> web.Response:
         asked = validate_search(body)
     except ValidationError as err:
         raise invalid(err) from None
-    answer = await search(request.app, actor(request), asked.person, asked.limit, asked.threshold, asked.sources)
+    answer = await run_search(request.app, actor(request), asked)
     return web.json_response(answer)

@@ -94,9 +94,11 @@ async def screen(holder: ScreeningIndex, check: CheckInput) -> list[Hit]:
         found = 0
         for cand in holder.query(query, DOCUMENT_LOOKUP, DOCUMENT_FLOOR):
             version = holder.versions.get(cand.id)
-            if version is not None and is_hit(cand.probability, cand.match) and found < MAX_HITS_PER_PERSON:
+            if version is not None and is_hit(cand.probability, cand.match):
                 hits.append(Hit(subject, index, cand.id, version, cand.probability, cand.match))
                 found += 1
+                if found == MAX_HITS_PER_PERSON:
+                    break
         await asyncio.sleep(0)  # one person at a time: other requests run in between
     return hits
 
