@@ -56,7 +56,7 @@ _RULES = [(regex.compile(p), r) for p, r in _CONSONANTS]
 # The same rules written out for the usual input, lower-case ASCII letters (a folded token or a joined name),
 # in the standard library's ``re`` (cheaper per call than ``regex``, identical on these patterns), each run
 # only when what it needs is in the text (see ``_phonetic_letters``). ``tests/test_matching_names.py`` checks
-# that both give the same code (every string of up to four letters, and random longer ones).
+# that both give the same code (every string of up to three letters, and random longer ones).
 _R = [re.compile(p) for p, _ in _CONSONANTS]
 _VOWEL_RUNS = re.compile(r"([aeiouy]+)")
 
