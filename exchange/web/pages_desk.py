@@ -53,6 +53,14 @@ async def desk(request: web.Request) -> web.Response:
     return page(request, "desk/desk.html", alerts=alerts, partners=partners, review=review, requests=requests)
 
 
+def _alert_id(request: web.Request) -> str:
+    """An alert's id: a UUID (anything else is a 404, never sent on)."""
+    alert_id = as_uuid(request.match_info["id"])
+    if alert_id is None:
+        raise NotFound("no such alert")
+    return alert_id
+
+
 async def _find_alert(request: web.Request, alert_id: str, check_id: str | None) -> dict[str, Any]:
     """The alert, read through the list API (filtered by its check when the link names it)."""
     params = {"status": "all", "limit": "200", "check": check_id} if check_id else {"status": "open", "limit": "200"}
@@ -64,10 +72,8 @@ async def _find_alert(request: web.Request, alert_id: str, check_id: str | None)
 
 async def _alert_page(request: web.Request, *, errors: dict[str, str] | None = None, status: int = 200,
                       chosen: dict[str, str] | None = None) -> web.Response:
-    alert_id = as_uuid(request.match_info["id"])
-    if alert_id is None:
-        raise NotFound("no such alert")
-    alert = await _find_alert(request, alert_id, as_uuid(request.query.get("check") or (chosen or {}).get("check")))
+    check_id = as_uuid(request.query.get("check") or (chosen or {}).get("check"))
+    alert = await _find_alert(request, _alert_id(request), check_id)
     recorded = ((alert["subject"] or {}).get("recorded") or {}).get("person")
     rows = compare(recorded, (alert["candidate"] or {}).get("person"), (alert["explanation"] or {}).get("features", []))
     return page(request, "desk/alert.html", status=status, alert=alert, rows=rows,
@@ -81,9 +87,7 @@ async def alert_view(request: web.Request) -> web.Response:
 
 @policy(*LIAISON, page=True, purpose=True)
 async def alert_decide(request: web.Request) -> web.Response:
-    alert_id = as_uuid(request.match_info["id"])
-    if alert_id is None:
-        raise NotFound("no such alert")
+    alert_id = _alert_id(request)
     return await decide(request, f"/api/v1/alerts/{alert_id}/decision", _alert_page, f"/alerts/{alert_id}",
                         carried=("check",))
 
