@@ -22,6 +22,7 @@ import asyncpg
 from aiohttp import web
 
 from . import audit, params
+from . import openapi_types as T
 from .appkeys import POOL
 from .errors import NotFound
 from .middleware import actor
@@ -108,6 +109,5 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                            "last_seq": _INT, "rows": _INT, "chain_length": _INT, "pending": _INT,
                            "first_bad_id": {"type": ["integer", "null"]}, "reason": {"type": ["string", "null"]},
                            "next_after_seq": {"type": ["integer", "null"]}}}}}},
-            **{str(s): {"description": "error", "content": {"application/json": {"schema": {
-                "$ref": "#/components/schemas/Error"}}}} for s in (400, 401, 403, 404)}}},
+            **T.errors(400, 401, 403, 404)}},
 }

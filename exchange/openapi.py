@@ -24,11 +24,10 @@ from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
 from .search_openapi import OPERATIONS as SEARCH_OPERATIONS
 from .users_mfa import OPERATIONS as MFA_OPERATIONS
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR = T.ERROR
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in statuses}
+_errors = T.errors
 
 
 def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:

@@ -136,3 +136,11 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 # A query value that is free text (a username, an action name): no control character (exchange.params).
 QUERY_TEXT = {"type": "string", "not": {"pattern": "[\\x00-\\x1f\\x7f]"},
               "description": "no control character"}
+
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def errors(*statuses: int) -> dict[str, Any]:
+    """The error responses of an operation: each status answers the shared ``Error`` schema."""
+    return {str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in statuses}

@@ -13,6 +13,7 @@ import asyncpg
 from aiohttp import web
 
 from . import audit
+from . import openapi_types as T
 from .appkeys import POOL, SETTINGS
 from .auth import new_totp_secret, totp_uri
 from .errors import NotFound
@@ -44,7 +45,6 @@ async def reset_user_mfa(request: web.Request) -> web.Response:
     return web.json_response({"id": user_id, "username": done[0], "totp_uri": done[1]})
 
 
-_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/users/{id}/reset-mfa"): {
         "summary": "Give an account a new TOTP secret (admin); revokes its sessions; answers the enrolment once",
@@ -53,5 +53,5 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "type": "object", "required": ["id", "username", "totp_uri"],
             "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
                            "totp_uri": {"type": "string"}}}}}},
-            **{str(s): _ERROR for s in (401, 403, 404)}}},
+            **T.errors(401, 403, 404)}},
 }

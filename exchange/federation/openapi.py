@@ -16,7 +16,7 @@ from .. import openapi_types as T
 from ..policy import PURPOSES
 from ..registry.openapi import PERSON
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR = T.ERROR
 PURPOSE = [{"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string",
                                                                                "enum": list(PURPOSES)}}]
 COUNTRY = T.COUNTRY
@@ -27,8 +27,7 @@ _CURSOR = {"type": "string", "maxLength": 400, "format": "partner-cursor",
            "description": "opaque: the next_cursor of an earlier page (another value is refused)"}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in statuses}
+_errors = T.errors
 
 
 def _ok(schema: dict[str, Any] | None = None) -> dict[str, Any]:

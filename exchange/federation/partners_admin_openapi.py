@@ -10,7 +10,6 @@ from .. import openapi_types as T
 from .partners import RECEIVES
 from .partners_admin import KEY_PATTERN, KID_PATTERN, URL_PATTERN
 
-_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _COUNTRY_PATH = {"name": "id", "in": "path", "required": True, "description": "the partner's country code",
                  "schema": {"type": "string", "pattern": "^[A-Z]{2}$"}}
 _KEY = {"type": "string", "pattern": f"^{KEY_PATTERN}$", "description": "32 bytes, unpadded base64url"}
@@ -31,7 +30,7 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _answer(status: int, *errors: int) -> dict[str, Any]:
     return {str(status): {"description": "the partner", "content": {"application/json": {"schema": _PARTNER}}},
-            **{str(s): _ERROR for s in errors}}
+            **T.errors(*errors)}
 
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {

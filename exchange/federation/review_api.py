@@ -24,6 +24,7 @@ from aiohttp import web
 from protocols.validation import ValidationError, clean_enum, expect_mapping
 
 from .. import audit, params
+from .. import openapi_types as T
 from ..appkeys import POOL
 from ..body import invalid, read_json
 from ..border.alerts import CONFIRM_REASONS, REJECT_REASONS
@@ -138,7 +139,6 @@ async def decide_review(request: web.Request) -> web.Response:
     return web.json_response({"id": candidate, "status": status, "reason_code": reason})
 
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
 _PURPOSE = [{"name": "X-Purpose", "in": "header", "required": True,
              "schema": {"type": "string", "enum": list(PURPOSES)}},
             {"name": "X-Case-Ref", "in": "header", "required": False,
@@ -167,10 +167,6 @@ def _decision_body(decision: str, reasons: tuple[str, ...]) -> dict[str, Any]:
                            "reason_code": {"type": "string", "enum": list(reasons)}}}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"description": "error", "content": {"application/json": {"schema": _ERROR}}} for s in statuses}
-
-
 def _ok(schema: dict[str, Any]) -> dict[str, Any]:
     return {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}
 
@@ -183,10 +179,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                                    "maximum": 200}}],
         "responses": {**_ok({"type": "object", "required": ["items"], "properties": {
-            "items": {"type": "array", "items": ITEM}}}), **_errors(400, 401, 403, 429)}},
+            "items": {"type": "array", "items": ITEM}}}), **T.errors(400, 401, 403, 429)}},
     ("GET", "/api/v1/review-queue/{id}"): {
         "summary": "One review item (liaison); audited", "parameters": [*_PURPOSE, _ID],
-        "responses": {**_ok(ITEM), **_errors(400, 401, 403, 404, 429)}},
+        "responses": {**_ok(ITEM), **T.errors(400, 401, 403, 404, 429)}},
     ("POST", "/api/v1/review-queue/{id}/decision"): {
         "summary": "Confirm or reject a review item with a reason code (liaison); one of two concurrent "
                    "decisions gets 409; audited",
@@ -195,5 +191,5 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             _decision_body("confirm", CONFIRM_REASONS), _decision_body("reject", REJECT_REASONS)]}}}},
         "responses": {**_ok({"type": "object", "required": ["id", "status", "reason_code"], "properties": {
             "id": {"type": "integer"}, "status": {"type": "string", "enum": ["confirmed", "rejected"]},
-            "reason_code": {"type": "string"}}}), **_errors(400, 401, 403, 404, 409, 413, 415, 429)}},
+            "reason_code": {"type": "string"}}}), **T.errors(400, 401, 403, 404, 409, 413, 415, 429)}},
 }

@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import audit, params
+from .. import openapi_types as T
 from ..appkeys import POOL
 from ..middleware import actor
 from ..policy import PURPOSES, policy
@@ -66,7 +67,6 @@ async def record_deliveries(request: web.Request) -> web.Response:
     return web.json_response({"id": str(rid), "deliveries": [_line(r) for r in rows]})
 
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 LINE = {"type": "object", "required": ["partner", "version", "type", "status", "queued_at", "delivered_at", "via",
                                        "acknowledged_at", "attempts", "last_error"],
@@ -92,6 +92,5 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                 "type": "object", "required": ["id", "deliveries"],
                 "properties": {"id": {"type": "string", "format": "uuid"},
                                "deliveries": {"type": "array", "items": LINE}}}}}},
-            **{str(s): {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
-               for s in (400, 401, 403, 404)}}},
+            **T.errors(400, 401, 403, 404)}},
 }

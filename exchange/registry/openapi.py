@@ -16,7 +16,6 @@ from ..params import MAX_VERSION
 from ..policy import PURPOSES
 from .api import DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, WITHDRAWAL_REASONS
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
 _DATE = T.DATE
 _COUNTRY = T.COUNTRY
 _text = T.text
@@ -125,8 +124,7 @@ _IF_MATCH = {"name": "If-Match", "in": "header", "description": 'the version bei
 _ETAG = {"ETag": {"schema": {"type": "string"}, "description": 'the version, e.g. "3"'}}
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"description": "error", "content": {"application/json": {"schema": _ERROR}}} for s in statuses}
+_errors = T.errors
 
 
 def _ok(schema: dict[str, Any], description: str = "ok", headers: dict[str, Any] | None = None) -> dict[str, Any]:
