@@ -31,6 +31,8 @@ from aiohttp import web
 
 from matching.index import Candidate, CandidateIndex, gc_paused
 
+from .errors import Unavailable
+
 log = logging.getLogger(__name__)
 
 BATCH = 2000
@@ -239,6 +241,13 @@ class ScreeningIndex:
                     await self._put(source, await source.fetch(conn, stale))
                 changed += len(stale)
         return changed
+
+    async def until_ready(self, wait: float, message: str) -> None:
+        """Wait for the load; past ``wait`` seconds, ``Unavailable`` (503, Retry-After) saying ``message``."""
+        try:
+            await asyncio.wait_for(self.ready.wait(), wait)
+        except TimeoutError:
+            raise Unavailable(message, headers={"Retry-After": "10"}) from None
 
     async def refreshed(self, pool: asyncpg.Pool) -> None:
         """Return once a refresh that began after this call has finished (requests arriving together share it).

@@ -18,7 +18,6 @@ The audit row records who and why (the actor), the ids returned, their count and
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,6 @@ from protocols.validation import Code, ValidationError, clean_enum, clean_int, e
 from . import audit
 from .appkeys import POOL
 from .border.config import BORDER_SETTINGS, BorderSettings
-from .errors import Unavailable
 from .screening_index import SCREENING, ScreeningIndex, audit_ref, partner_key, record_of, split_partner_key
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 50
@@ -129,10 +127,7 @@ async def _current(conn: asyncpg.Connection, holder: ScreeningIndex, keys: list[
 async def _ready_index(app: web.Application) -> ScreeningIndex:
     holder = app[SCREENING]
     settings = app.get(BORDER_SETTINGS) or BorderSettings()
-    try:
-        await asyncio.wait_for(holder.ready.wait(), settings.index_wait)
-    except TimeoutError:
-        raise Unavailable("the search index is still loading; retry shortly", headers={"Retry-After": "10"}) from None
+    await holder.until_ready(settings.index_wait, "the search index is still loading; retry shortly")
     return holder
 
 

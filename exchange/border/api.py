@@ -14,7 +14,6 @@ same way each time; the same key with a different body is a 409.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 
@@ -25,7 +24,7 @@ from protocols.validation import ValidationError
 from .. import audit
 from ..appkeys import POOL
 from ..body import invalid, read_json
-from ..errors import Conflict, ErrorCode, Forbidden, NotFound, Unavailable
+from ..errors import Conflict, ErrorCode, Forbidden, NotFound
 from ..middleware import actor, principal
 from ..params import int_param, only_params, record_id, time_param
 from ..policy import policy
@@ -71,11 +70,8 @@ async def submit_check(request: web.Request) -> web.Response:
     hits = []
     if app[BORDER_SETTINGS].screening:
         holder = app[SCREENING]
-        try:
-            await asyncio.wait_for(holder.ready.wait(), app[BORDER_SETTINGS].index_wait)
-        except TimeoutError:
-            raise Unavailable("screening is still starting; keep the check queued and retry shortly",
-                              headers={"Retry-After": "10"}) from None
+        await holder.until_ready(app[BORDER_SETTINGS].index_wait,
+                                 "screening is still starting; keep the check queued and retry shortly")
         await holder.refreshed(pool)
         hits = await screen(holder, check)
     check_id = uuid.uuid4()
