@@ -3,19 +3,14 @@ API's refusal turned into an error shown next to the form's field."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from .apiclient import Answer, ApiProblem, call
-from .render import session_of
+from .apiclient import ApiProblem, as_officer
 
 ADMIN = ("admin",)
 
-
-async def api(request: web.Request, method: str, path: str, *, json_body: Any = None) -> Answer:
-    """Call the admin API as this page's officer (no purpose: these APIs read no personal data)."""
-    return await call(request, session_of(request), method, path, json_body=json_body)
+api = as_officer
+"""Call the admin API as this page's officer (the admin pages ask no purpose: these APIs read no personal data)."""
 
 
 async def form_of(request: web.Request, fields: tuple[str, ...]) -> dict[str, str]:

@@ -70,43 +70,39 @@ async def partner(request: web.Request) -> web.Response:
     return await _detail(request, request.match_info["country"], done=done if done.isalpha() else "")
 
 
+async def _change(request: web.Request, country: str, method: str, sub: str, body: dict[str, Any],
+                  fields: tuple[str, ...], **kept: Any) -> web.Response:
+    """Send one change of the partner to the API; back to its page when done, or the page again with the
+    refusal by the form's field (``kept``: what the officer typed, shown again)."""
+    try:
+        await api(request, method, f"/api/v1/partners/{country}{sub}", json_body=body)
+    except ApiProblem as problem:
+        return await _detail(request, country, status=problem.status, errors=problem_errors(problem, fields), **kept)
+    return redirect(f"/admin/partners/{country}?done=saved")
+
+
 @policy(*ADMIN, page=True)
 async def partner_policy(request: web.Request) -> web.Response:
     country = request.match_info["country"]
-    posted = await request.post()
-    values: dict[str, Any] = {k: str(posted.get(k, "")).strip() for k in ("receives", "legal_basis", "active")}
-    values["categories"] = [str(c) for c in posted.getall("categories", [])]
+    values: dict[str, Any] = await form_of(request, ("receives", "legal_basis", "active"))
+    values["categories"] = [str(c) for c in (await request.post()).getall("categories", [])]
     body = {"receives": values["receives"], "legal_basis": values["legal_basis"], "active": values["active"] == "on",
             "categories": values["categories"] or None}
-    try:
-        await api(request, "PATCH", f"/api/v1/partners/{country}", json_body=body)
-    except ApiProblem as problem:
-        return await _detail(request, country, status=problem.status, policy_values=values,
-                             errors=problem_errors(problem, POLICY_FIELDS))
-    return redirect(f"/admin/partners/{country}?done=saved")
+    return await _change(request, country, "PATCH", "", body, POLICY_FIELDS, policy_values=values)
 
 
 @policy(*ADMIN, page=True)
 async def partner_key(request: web.Request) -> web.Response:
     country = request.match_info["country"]
     values = await form_of(request, KEY_FIELDS)
-    try:
-        await api(request, "POST", f"/api/v1/partners/{country}/keys", json_body=values)
-    except ApiProblem as problem:
-        return await _detail(request, country, status=problem.status, key_values=values,
-                             errors=problem_errors(problem, KEY_FIELDS))
-    return redirect(f"/admin/partners/{country}?done=saved")
+    return await _change(request, country, "POST", "/keys", values, KEY_FIELDS, key_values=values)
 
 
 @policy(*ADMIN, page=True)
 async def partner_revoke(request: web.Request) -> web.Response:
     country = request.match_info["country"]
     kid = (await form_of(request, ("kid",)))["kid"]
-    try:
-        await api(request, "POST", f"/api/v1/partners/{country}/keys/revoke", json_body={"kid": kid})
-    except ApiProblem as problem:
-        return await _detail(request, country, status=problem.status, errors=problem_errors(problem, ("kid",)))
-    return redirect(f"/admin/partners/{country}?done=saved")
+    return await _change(request, country, "POST", "/keys/revoke", {"kid": kid}, ("kid",))
 
 
 PAGES = [

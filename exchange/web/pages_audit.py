@@ -21,7 +21,7 @@ from aiohttp import web
 from ..appkeys import CASE_REF, PURPOSE
 from ..policy import policy
 from . import apiclient, stats_text  # noqa: F401 (stats_text registers the labels)
-from .render import menu, render, session_of
+from .render import menu, render
 
 AUDITOR = ("auditor",)
 FILTERS = ("action", "username", "outcome", "since", "until")
@@ -65,8 +65,7 @@ async def audit_log(request: web.Request) -> web.Response:
                               "outcomes": [(v, v) for v in OUTCOMES], "keep": keep, "errors": {}, "items": [],
                               "next_link": None, "first_link": None}
     try:
-        answer = await apiclient.call(request, session_of(request), "GET", "/api/v1/audit", params=params,
-                                      purpose=request[PURPOSE], case_ref=request.get(CASE_REF))
+        answer = await apiclient.as_officer(request, "GET", "/api/v1/audit", params=params)
     except apiclient.ApiProblem as problem:
         if problem.status >= 500 or problem.status in (401, 403):
             raise
@@ -88,7 +87,7 @@ async def audit_verify(request: web.Request) -> web.Response:
     params = {"limit": str(VERIFY_LIMIT)}
     if after.isascii() and after.isdigit() and len(after) <= 19 and after != "0":
         params["after_seq"] = after
-    answer = await apiclient.call(request, session_of(request), "GET", "/api/v1/audit/verify", params=params)
+    answer = await apiclient.as_officer(request, "GET", "/api/v1/audit/verify", params=params)
     result = answer.body
     bad_link = None
     if result.get("first_bad_id") is not None:

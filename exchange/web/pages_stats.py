@@ -22,7 +22,7 @@ from aiohttp import web
 from ..border.stats import TIMEZONE
 from ..policy import policy
 from . import apiclient, charts, i18n
-from .render import menu, render, session_of
+from .render import menu, render
 from .stats_text import label
 
 VIEWERS = ("admin", "liaison", "auditor")
@@ -48,7 +48,7 @@ def _filters(request: web.Request) -> dict[str, str]:
 
 
 async def _stats(request: web.Request, filters: dict[str, str]) -> dict[str, Any]:
-    answer = await apiclient.call(request, session_of(request), "GET", "/api/v1/border/stats", params=filters)
+    answer = await apiclient.as_officer(request, "GET", "/api/v1/border/stats", params=filters)
     return answer.body
 
 
@@ -98,7 +98,7 @@ def _charts(fig: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 async def _points(request: web.Request) -> list[tuple[str, str]]:
-    answer = await apiclient.call(request, session_of(request), "GET", "/api/v1/border-points")
+    answer = await apiclient.as_officer(request, "GET", "/api/v1/border-points")
     return [(p["code"], f'{p["code"]} · {p.get("name") or ""}'.rstrip(" ·")) for p in answer.body["items"]]
 
 
