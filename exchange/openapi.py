@@ -18,7 +18,7 @@ from .border.openapi import OPERATIONS as BORDER_OPERATIONS
 from .federation.openapi import OPERATIONS as FEDERATION_OPERATIONS
 from .federation.partners_admin_openapi import OPERATIONS as PARTNER_ADMIN_OPERATIONS
 from .federation.review_api import OPERATIONS as REVIEW_OPERATIONS
-from .policy import PURPOSES, policy
+from .policy import policy
 from .registry.deliveries import OPERATIONS as DELIVERY_OPERATIONS
 from .registry.openapi import OPERATIONS as RECORD_OPERATIONS
 from .search_openapi import OPERATIONS as SEARCH_OPERATIONS
@@ -34,11 +34,7 @@ def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-PURPOSE_PARAMS = [
-    {"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string", "enum": list(PURPOSES)}},
-    {"name": "X-Case-Ref", "in": "header", "required": False,
-     "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
-]
+PURPOSE_PARAMS = T.PURPOSE_PARAMS
 
 USER_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 

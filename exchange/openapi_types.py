@@ -31,6 +31,8 @@ from typing import Any
 
 import pycountry
 
+from .policy import PURPOSES
+
 _BIDI_CODES = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 _NAME_ALLOWED_FORMAT = frozenset({0x200C, 0x200D})  # ZWNJ, ZWJ: Khmer and other Brahmic scripts use them
 
@@ -144,3 +146,10 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 def errors(*statuses: int) -> dict[str, Any]:
     """The error responses of an operation: each status answers the shared ``Error`` schema."""
     return {str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in statuses}
+
+# the headers of an operation that reads personal data (checked by ``middleware.access``)
+PURPOSE_PARAMS = [
+    {"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string", "enum": list(PURPOSES)}},
+    {"name": "X-Case-Ref", "in": "header", "required": False,
+     "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
+]

@@ -30,7 +30,7 @@ from ..body import invalid, read_json
 from ..border.alerts import CONFIRM_REASONS, REJECT_REASONS
 from ..errors import Conflict, NotFound
 from ..middleware import actor, principal
-from ..policy import PURPOSES, policy
+from ..policy import policy
 from ..registry import shape
 from ..registry import store as registry_store
 
@@ -139,10 +139,7 @@ async def decide_review(request: web.Request) -> web.Response:
     return web.json_response({"id": candidate, "status": status, "reason_code": reason})
 
 
-_PURPOSE = [{"name": "X-Purpose", "in": "header", "required": True,
-             "schema": {"type": "string", "enum": list(PURPOSES)}},
-            {"name": "X-Case-Ref", "in": "header", "required": False,
-             "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}}]
+_PURPOSE = T.PURPOSE_PARAMS
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 ITEM = {"type": "object", "required": ["id", "status", "created_at", "probability", "explanation", "partner_record",

@@ -25,7 +25,7 @@ from .. import audit, params
 from .. import openapi_types as T
 from ..appkeys import POOL
 from ..middleware import actor
-from ..policy import PURPOSES, policy
+from ..policy import policy
 from .common import audit_refusals, unknown, unknown_id
 
 ROLES = ("registrar", "liaison", "auditor")
@@ -82,10 +82,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Which partner was sent which version of a record, and when it acknowledged it "
                    "(registrar, liaison, auditor); audited",
         "parameters": [
-            {"name": "X-Purpose", "in": "header", "required": True,
-             "schema": {"type": "string", "enum": list(PURPOSES)}},
-            {"name": "X-Case-Ref", "in": "header", "required": False,
-             "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
+            *T.PURPOSE_PARAMS,
             {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}],
         "responses": {
             "200": {"description": "ok", "content": {"application/json": {"schema": {

@@ -13,7 +13,6 @@ from protocols import record as R
 
 from .. import openapi_types as T
 from ..params import MAX_VERSION
-from ..policy import PURPOSES
 from .api import DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, WITHDRAWAL_REASONS
 
 _DATE = T.DATE
@@ -110,11 +109,7 @@ HISTORY = {"type": "object", "required": ["id", "versions"], "properties": {
 PAGE = {"type": "object", "required": ["items", "next_cursor"],
         "properties": {"items": {"type": "array", "items": RECORD}, "next_cursor": {"type": ["string", "null"]}}}
 
-_PURPOSE = [
-    {"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string", "enum": list(PURPOSES)}},
-    {"name": "X-Case-Ref", "in": "header", "required": False,
-     "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
-]
+_PURPOSE = T.PURPOSE_PARAMS
 CURSOR = {"type": "string", "maxLength": 200, "format": "cursor",
           "description": "opaque: the next_cursor of an earlier page (another value is refused)"}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
