@@ -99,7 +99,6 @@ def _text(obj: Any, key: str, max_len: int) -> str:
     return clean_text(obj[key], key, max_len)
 
 
-
 async def _body(request: web.Request, fields: tuple[str, ...], required: tuple[str, ...]) -> Any:
     try:
         return expect_mapping(await read_json(request), "", fields, required=required)
@@ -166,8 +165,7 @@ async def edit_partner(request: web.Request) -> web.Response:
         await audit.write(conn, actor(request), audit.Entry("partner.policy", detail={
             "country": country, "changed": sorted(obj), "receives": receives, "categories": categories,
             "active": active}))
-        found = await partners.get(conn, country)
-    assert found is not None
+        found = await _partner(conn, country)
     return web.json_response(view(found))
 
 
