@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .apiclient import ApiProblem, as_officer
+from .apiclient import as_officer, problem_errors
 
 ADMIN = ("admin",)
+
+__all__ = ["ADMIN", "api", "form_of", "problem_errors"]
 
 api = as_officer
 """Call the admin API as this page's officer (the admin pages ask no purpose: these APIs read no personal data)."""
@@ -18,12 +20,3 @@ async def form_of(request: web.Request, fields: tuple[str, ...]) -> dict[str, st
     posted = await request.post()
     return {k: str(posted.get(k, "")).strip() for k in fields}
 
-
-def problem_errors(problem: ApiProblem, fields: tuple[str, ...]) -> dict[str, str]:
-    """``{form field: "message (code)"}`` for a refusal of the API; a 5xx or an auth failure is re-raised (the
-    error page). An API field like ``categories[0]`` shows by the form field ``categories``; one the form does
-    not have shows above the form."""
-    if problem.status >= 500 or problem.status in (401, 403):
-        raise problem
-    field = (problem.field or "").split("[", 1)[0]
-    return {field if field in fields else "": f"{problem.message} ({problem.code})"}

@@ -111,3 +111,13 @@ def purpose_args(request: web.Request) -> dict[str, str]:
     """The purpose and case reference, carried on in the next page's links and hidden fields (no personal data)."""
     out = {"purpose": request.get(PURPOSE) or "", "case_ref": request.get(CASE_REF) or ""}
     return {k: v for k, v in out.items() if v}
+
+
+def problem_errors(problem: ApiProblem, fields: tuple[str, ...]) -> dict[str, str]:
+    """``{form field: "message (code)"}`` for a refusal of the API; a 5xx or an auth failure is re-raised (the
+    error page). An API field like ``categories[0]`` shows by the form field ``categories``; one the form does
+    not have shows above the form."""
+    if problem.status >= 500 or problem.status in (401, 403):
+        raise problem
+    field = (problem.field or "").split("[", 1)[0]
+    return {field if field in fields else "": f"{problem.message} ({problem.code})"}

@@ -67,10 +67,7 @@ async def audit_log(request: web.Request) -> web.Response:
     try:
         answer = await apiclient.as_officer(request, "GET", "/api/v1/audit", params=params)
     except apiclient.ApiProblem as problem:
-        if problem.status >= 500 or problem.status in (401, 403):
-            raise
-        field = problem.field if problem.field in (*FILTERS, "limit") else ""
-        values["errors"] = {field: f"{problem.message} ({problem.code})"}
+        values["errors"] = apiclient.problem_errors(problem, (*FILTERS, "limit"))
         return render(request, "audit/log.html", status=problem.status, **values)
     base = {**filters, "limit": params["limit"], **keep}
     values["items"] = answer.body["items"]

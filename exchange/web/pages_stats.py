@@ -110,11 +110,8 @@ async def stats_page(request: web.Request) -> web.Response:
     try:
         stats = await _stats(request, filters)
     except apiclient.ApiProblem as problem:
-        if problem.status >= 500 or problem.status in (401, 403):
-            raise
-        field = problem.field if problem.field in FILTERS else ""
         return render(request, "stats/stats.html", status=problem.status, filters=filters, points=points,
-                      errors={field: f"{problem.message} ({problem.code})"}, fig=None, chart=None, csv_query="")
+                      errors=apiclient.problem_errors(problem, FILTERS), fig=None, chart=None, csv_query="")
     fig = figures(stats, lang)
     shown = {"since": stats["since"], "until": stats["until"], "border_point": filters.get("border_point", "")}
     csv_query = urlencode({k: v for k, v in shown.items() if v})
