@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import openapi_types as T
 from . import search as S
-from .policy import PURPOSES
 from .registry.openapi import PERSON
 
-_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_PURPOSE = [
-    {"name": "X-Purpose", "in": "header", "required": True, "schema": {"type": "string", "enum": list(PURPOSES)}},
-    {"name": "X-Case-Ref", "in": "header", "required": False,
-     "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9 ./_:-]{0,63}$"}},
-]
 REQUEST = {"type": "object", "additionalProperties": False, "required": ["person"], "properties": {
     "person": PERSON,
     "limit": {"type": "integer", "minimum": 1, "maximum": S.MAX_LIMIT, "default": S.DEFAULT_LIMIT},
@@ -58,9 +52,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/search"): {
         "summary": "Search a person in the register and the partners' records (liaison, registrar); ranked, "
                    "explained candidates; audited (ids returned, never the names asked)",
-        "parameters": _PURPOSE,
+        "parameters": T.PURPOSE_PARAMS,
         "requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST}}},
         "responses": {"200": {"description": "the candidates, best first", "content": {"application/json": {
                           "schema": ANSWER}}},
-                      **{str(status): _ERROR for status in (400, 401, 403, 413, 415, 429, 503)}}},
+                      **T.errors(400, 401, 403, 413, 415, 429, 503)}},
 }
