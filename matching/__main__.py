@@ -1,6 +1,6 @@
 """The matching command line (a stable interface: other tools call it).
 
-    python -m matching link LEFT.jsonl RIGHT.jsonl [--threshold P]   CSV left_id,right_id,probability
+    python -m matching link LEFT.jsonl RIGHT.jsonl [--threshold P] [--workers N]   CSV left_id,right_id,probability
     python -m matching explain A.json B.json                          each feature, then total and probability
     python -m matching evaluate LEFT.jsonl RIGHT.jsonl LINKS.csv      precision/recall/F1, blocking recall
     python -m matching train --dataset NAME LEFT RIGHT LINKS ... [--out PATH] [--report PATH] [--seed N]
@@ -99,14 +99,15 @@ def progress_printer(what: str) -> Callable[[int, int], None]:
 
 
 def cmd_link(args: argparse.Namespace, out: TextIO) -> int:
-    from .link import link
+    from .link import default_workers, link
 
     left = read_records(args.left)
     right = None if _same_file(args.left, args.right) else read_records(args.right)
     warn(f"link: preparing {len(left) + len(right or [])} records")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["left_id", "right_id", "probability"])
-    for row in link(left, right, threshold=args.threshold, progress=progress_printer("link")):
+    workers = args.workers or default_workers()
+    for row in link(left, right, threshold=args.threshold, progress=progress_printer("link"), workers=workers):
         writer.writerow([row.left_id, row.right_id, f"{row.probability:.6f}"])
     return 0
 
@@ -182,6 +183,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("left")
     s.add_argument("right")
     s.add_argument("--threshold", type=float, default=0.5, help="report pairs at or above this probability")
+    s.add_argument("--workers", type=int, default=None,
+                   help="processes that score (default: the usable cores, at most 8; the output is the same)")
     s.set_defaults(run=cmd_link)
     s = sub.add_parser("explain", help="explain the score of two records (one JSON object per file)")
     s.add_argument("a")
@@ -212,6 +215,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "threshold", 0.5) is not None and not 0.0 <= getattr(args, "threshold", 0.5) <= 1.0:
         warn("--threshold must be between 0 and 1")
+        return 2
+    if getattr(args, "workers", None) is not None and not 1 <= args.workers <= 64:
+        warn("--workers must be between 1 and 64")
         return 2
     try:
         return int(args.run(args, out or sys.stdout))

@@ -3,10 +3,16 @@
 The right side (or the only side, for deduplication) goes into a ``CandidateIndex``; every left record is
 looked up in it and each candidate pair is scored once. For deduplication self-pairs are skipped and each
 unordered pair is produced once (the one whose left position comes first).
+
+``link(..., workers=N)`` scores with N processes (forked, so the index built here is shared copy-on-write
+and never pickled): the left records are cut into chunks, each worker prepares, blocks and scores its chunks,
+and the rows come back in the serial order, so the output is the same for every N.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -40,16 +46,17 @@ def candidate_pairs(left: Sequence[Prepared], right: Sequence[Prepared] | None,
 
 
 def _pairs(index: CandidateIndex, left: Sequence[Prepared], dedup: bool,
-           progress: Progress | None) -> Iterator[tuple[int, int]]:
+           progress: Progress | None, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(i, j) of the blocked pairs, i counted from ``start`` (the position of ``left[0]`` in the whole list)."""
     last = time.monotonic()
-    for i, p in enumerate(left):
+    for i, p in enumerate(left, start):
         for j in sorted(index.candidates(p, magic.LINK_MAX_CANDIDATES)):
             if dedup and j <= i:
                 continue
             yield i, j
         if progress is not None and time.monotonic() - last >= magic.PROGRESS_SECONDS:
             last = time.monotonic()
-            progress(i + 1, len(left))
+            progress(i + 1 - start, len(left))
     if progress is not None:
         progress(len(left), len(left))
 
@@ -75,9 +82,69 @@ def link_prepared(left: Sequence[Prepared], right: Sequence[Prepared] | None, th
             yield Link(a.id, b.id, match.probability)
 
 
+def default_workers() -> int:
+    """Processes for a batch link: every core this process may use, at most ``LINK_MAX_WORKERS``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, magic.LINK_MAX_WORKERS))
+
+
 def link(left: Sequence[Any], right: Sequence[Any] | None = None, threshold: float = 0.5,
-         model: Model | None = None, progress: Progress | None = None) -> Iterator[Link]:
-    """Link raw person records; ``right=None`` deduplicates ``left``. Messy records are read leniently."""
+         model: Model | None = None, progress: Progress | None = None, workers: int = 1) -> Iterator[Link]:
+    """Link raw person records; ``right=None`` deduplicates ``left``. Messy records are read leniently.
+
+    ``workers > 1`` scores in that many forked processes (where ``fork`` exists); the links and their order
+    are the same as with one.
+    """
+    if workers > 1 and len(left) >= 2 * _CHUNK and "fork" in multiprocessing.get_all_start_methods():
+        yield from _link_parallel(left, right, threshold, model or default_model(), progress, workers)
+        return
     lp = [prepare(r, check_names=False) for r in left]
     rp = [prepare(r, check_names=False) for r in right] if right is not None else None
     yield from link_prepared(lp, rp, threshold, model, progress)
+
+
+_CHUNK = 250  # left records per task: small enough to balance the workers and report progress often
+
+# What the forked workers read: set just before the pool forks, cleared after (copy-on-write, never pickled).
+_SHARED: dict[str, Any] = {}
+
+
+def _link_parallel(left: Sequence[Any], right: Sequence[Any] | None, threshold: float, model: Model,
+                   progress: Progress | None, workers: int) -> Iterator[Link]:
+    dedup = right is None
+    other = [prepare(r, check_names=False) for r in (left if dedup else right)]  # type: ignore[union-attr]
+    index = _index_of(other, model)
+    _SHARED.update(index=index, left=other if dedup else left, other=other, threshold=threshold, dedup=dedup)
+    starts = range(0, len(left), _CHUNK)
+    last, done = time.monotonic(), 0
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(starts))) as pool:
+            for rows in pool.imap(_link_chunk, starts):  # in order: the serial output order
+                yield from (Link(*row) for row in rows)
+                done = min(done + _CHUNK, len(left))
+                if progress is not None and time.monotonic() - last >= magic.PROGRESS_SECONDS:
+                    last = time.monotonic()
+                    progress(done, len(left))
+    finally:
+        _SHARED.clear()
+    if progress is not None:
+        progress(len(left), len(left))
+
+
+def _link_chunk(start: int) -> list[tuple[str, str, float]]:
+    """In a worker: the links of the left records from ``start`` (prepared here, unless deduplicating)."""
+    index: CandidateIndex = _SHARED["index"]
+    other: list[Prepared] = _SHARED["other"]
+    threshold, dedup, model = _SHARED["threshold"], _SHARED["dedup"], index.model
+    raw = _SHARED["left"][start:start + _CHUNK]
+    chunk = raw if dedup else [prepare(r, check_names=False) for r in raw]
+    rows = []
+    for i, j in _pairs(index, chunk, dedup, None, start):
+        a, b = chunk[i - start], other[j]
+        match = model.score_above(a, b, threshold, index.token_frequency)
+        if match is not None and match.probability >= threshold:
+            rows.append((a.id, b.id, match.probability))
+    return rows

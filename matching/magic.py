@@ -141,3 +141,5 @@ LINK_MAX_CANDIDATES = 20
 QUERY_THRESHOLD = 0.1
 # Long batch runs report progress at most this often (seconds).
 PROGRESS_SECONDS = 3.0
+# Processes a batch link uses at most (`python -m matching link --workers N`; 1 scores in this process).
+LINK_MAX_WORKERS = 8

@@ -134,3 +134,11 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "matching", "model"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 0 and "name:" in proc.stdout and "prior" in proc.stdout
+
+
+def test_link_workers_must_be_a_sane_count(tmp_path: Path) -> None:
+    f = write_jsonl(tmp_path / "people.jsonl", PEOPLE)
+    assert run(["link", str(f), str(f), "--workers", "0"])[0] == 2
+    assert run(["link", str(f), str(f), "--workers", "65"])[0] == 2
+    code, text = run(["link", str(f), str(f), "--workers", "2"])
+    assert code == 0 and text == run(["link", str(f), str(f), "--workers", "1"])[1]

@@ -224,3 +224,17 @@ def test_add_many_equals_add_one_by_one_and_restores_the_collector() -> None:
     with pytest.raises(KeyError):   # a repeated id fails as add does, and collection is back on
         many2.add_many([CROWD[0]])
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("dedup", [False, True])
+def test_link_with_workers_gives_the_serial_rows_in_the_serial_order(dedup: bool) -> None:
+    """Forked scoring (``workers``) must not change a single row, its probability or the order: 3,020 records
+    whose keys collide often, cut into many chunks, linked left against right and deduplicated."""
+    records = golden_records()
+    left, right = (records, None) if dedup else (records[::2], records[1::2])
+    seen: list[tuple[int, int]] = []
+    serial = list(link(left, right, threshold=0.3))
+    forked = list(link(left, right, threshold=0.3, workers=3, progress=lambda d, t: seen.append((d, t))))
+    assert len(serial) > 100
+    assert forked == serial
+    assert seen[-1] == (len(left), len(left))
