@@ -49,6 +49,7 @@ ROUTES = [
     ("POST", "/api/v1/border-points", border_points.add_point),
     ("PATCH", "/api/v1/border-points/{id}", border_points.edit_point),
     ("GET", "/api/v1/alerts", border_alerts.list_alerts),
+    ("GET", "/api/v1/alerts/{id}", border_alerts.read_alert),
     ("POST", "/api/v1/alerts/{id}/decision", border_alerts.decide),
     ("POST", "/api/v1/search", search_api.search_person),
     ("GET", "/api/v1/partners", federation_status.list_partners),

@@ -51,6 +51,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/border-points"): frozenset({"admin"}),
     ("PATCH", "/api/v1/border-points/{id}"): frozenset({"admin"}),
     ("GET", "/api/v1/alerts"): frozenset({"liaison"}),
+    ("GET", "/api/v1/alerts/{id}"): frozenset({"liaison"}),
     ("POST", "/api/v1/alerts/{id}/decision"): frozenset({"liaison"}),
     ("POST", "/api/v1/search"): frozenset({"liaison", "registrar"}),
     ("GET", "/api/v1/partners"): frozenset({"admin", "liaison"}),

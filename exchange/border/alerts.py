@@ -2,7 +2,8 @@
 
 ``GET`` lists alerts (open ones by default, oldest first) with everything needed to decide: the screened person
 as the officer recorded them, the check's context, the register candidate in full (the version that matched)
-and the match explanation (features, weights, model version). ``POST /alerts/{id}/decision`` confirms or
+and the match explanation (features, weights, model version). ``GET /alerts/{id}`` answers one alert in the
+same shape, whatever its status (the desk's alert page reads it). ``POST /alerts/{id}/decision`` confirms or
 rejects one with a reason code; of two concurrent decisions one gets 200 and the other 409. Confirming a
 hit on an adult companion leaving towards a partner country writes a ``travel_notices`` row in the same
 transaction and, when that partner is registered, queues a ``travel_notice`` message in the federation outbox.
@@ -36,15 +37,18 @@ CONFIRM_REASONS = ("identity_verified", "document_match", "partner_confirmed")
 REJECT_REASONS = ("different_person", "different_birth_date", "different_document", "insufficient_evidence")
 STATUSES = ("open", "confirmed", "rejected", "all")
 
-_ALERTS = """
+# What an alert's view is made of (the list and the single alert share it; only their WHERE differs).
+_SELECT = """
 SELECT a.id, a.check_id, a.subject, a.subject_index, a.person_id, a.partner_country::text AS partner_country,
        a.partner_record_id, a.record_version, a.probability,
        a.explanation, a.status, a.reason_code, a.decided_at, a.created_at, u.username AS decided_by,
        c.border_point, c.checked_at, c.direction, c.destination_country, c.flags, c.personal
 FROM border_alerts a JOIN border_checks c ON c.id = a.check_id LEFT JOIN users u ON u.id = a.decided_by
-WHERE ($1::text = 'all' OR a.status = $1) AND ($3::uuid IS NULL OR a.check_id = $3)
+"""
+_ALERTS = _SELECT + """WHERE ($1::text = 'all' OR a.status = $1) AND ($3::uuid IS NULL OR a.check_id = $3)
 ORDER BY a.created_at, a.id LIMIT $2
 """
+_ALERT = _SELECT + "WHERE a.id = $1\n"
 
 
 def subject_of(personal: dict[str, Any] | None, subject: str, index: int) -> dict[str, Any] | None:
@@ -111,6 +115,29 @@ async def list_alerts(request: web.Request) -> web.Response:
         await audit.write(conn, actor(request), audit.Entry("border.alert.view", record_ids=ids,
                                                             detail={"status": status, "count": len(rows)}))
     return web.json_response({"items": items})
+
+
+@policy("liaison", purpose=True)
+async def read_alert(request: web.Request) -> web.Response:
+    """One alert, in the shape of a list item, whatever its status; audited as ``border.alert.view`` with the
+    alert and the matched record. A path id that is not a UUID, or no such alert, is a 404 audited
+    ``not_found`` (the raw id is never logged nor sent to the database)."""
+    only_params(request)
+    alert_id = record_id(request)
+    if alert_id is None:
+        await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
+            "border.alert.view", "not_found", detail={"reason": "id is not a UUID"}))
+        raise NotFound("no such alert")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(_ALERT, alert_id)
+        view = None if row is None else await _alert_view(conn, row)
+        ids = [str(alert_id)] + ([_record_ref(row)] if row is not None else [])
+        await audit.write(conn, actor(request), audit.Entry(
+            "border.alert.view", "ok" if row is not None else "not_found", record_ids=ids,
+            detail={"count": 0 if row is None else 1}))
+    if view is None:
+        raise NotFound("no such alert")
+    return web.json_response(view)
 
 
 def _decision(body: Any) -> tuple[str, str]:

@@ -89,6 +89,27 @@ POINT = _object({"code": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{1,31}$"}
 POINT_PATCH = {k: v for k, v in POINT.items() if k != "required"} | {
     "properties": {k: v for k, v in POINT["properties"].items() if k != "code"}, "minProperties": 1}
 _LIST = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}}
+_UUID = {"type": "string", "format": "uuid"}
+_NULLABLE_OBJECT = {"type": ["object", "null"]}
+# One alert as ``alerts._alert_view`` shapes it: an item of the list and the answer of ``GET /alerts/{id}``.
+ALERT = {"type": "object", "description": "an alert: the screened person as recorded (null once purged), the "
+                                          "check's context, the matched record (ours or a partner's) and the "
+                                          "explanation; decision is null while open",
+         "required": ["id", "status", "created_at", "probability", "explanation", "subject", "check", "candidate",
+                      "decision"],
+         "properties": {
+             "id": _UUID, "status": _enum([s for s in A.STATUSES if s != "all"]), "created_at": {"type": "string"},
+             "probability": {"type": "number", "minimum": 0, "maximum": 1}, "explanation": _NULLABLE_OBJECT,
+             "subject": _object({"kind": _enum(["child", "companion", "seen_off_by", "met_by"]),
+                                 "index": {"type": "integer", "minimum": 0}, "recorded": _NULLABLE_OBJECT},
+                                ("kind", "index", "recorded")),
+             "check": _object({"id": _UUID, "border_point": {"type": "string"}, "time": {"type": "string"},
+                               "direction": _enum(S.DIRECTIONS),
+                               "destination_country": {"type": ["string", "null"]},
+                               "flags": {"type": "array", "items": {"type": "string"}}},
+                              ("id", "border_point", "time", "direction", "destination_country", "flags")),
+             "candidate": _NULLABLE_OBJECT, "decision": _NULLABLE_OBJECT}}
+ALERT_LIST = {**_LIST, "properties": {"items": {"type": "array", "items": ALERT}}}
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/border/checks"): {
@@ -137,7 +158,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "parameters": [*_PURPOSE, {"name": "status", "in": "query", "schema": _enum(A.STATUSES)},
                        {"name": "check", "in": "query", "schema": {"type": "string", "format": "uuid"}},
                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
-        "responses": {"200": _ok(_LIST), **_errors(400, 401, 403)}},
+        "responses": {"200": _ok(ALERT_LIST), **_errors(400, 401, 403)}},
+    ("GET", "/api/v1/alerts/{id}"): {
+        "summary": "One screening alert, whatever its status, as an item of the list (liaison); audited, an unknown "
+                   "id is a 404 audited as not found",
+        "parameters": [*_PURPOSE, _ID], "responses": {"200": _ok(ALERT), **_errors(400, 401, 403, 404)}},
     ("POST", "/api/v1/alerts/{id}/decision"): {
         "summary": "Confirm or reject an alert (liaison); a confirmed hit on a departing adult writes a travel "
                    "notice (queued in the federation outbox when the partner is registered); a second decision is 409",

@@ -61,19 +61,20 @@ def _alert_id(request: web.Request) -> str:
     return alert_id
 
 
-async def _find_alert(request: web.Request, alert_id: str, check_id: str | None) -> dict[str, Any]:
-    """The alert, read through the list API (filtered by its check when the link names it)."""
-    params = {"status": "all", "limit": "200", "check": check_id} if check_id else {"status": "open", "limit": "200"}
-    for item in (await api(request, "GET", "/api/v1/alerts", params=params)).body["items"]:
-        if item["id"] == alert_id:
-            return item
-    raise NotFound("no such alert")
+async def _find_alert(request: web.Request, alert_id: str) -> dict[str, Any]:
+    """The alert, open or decided, read by its id (``GET /api/v1/alerts/{id}``, which writes the audit row);
+    the API's 404 is the desk's "no such alert"."""
+    try:
+        return (await api(request, "GET", f"/api/v1/alerts/{alert_id}")).body
+    except apiclient.ApiProblem as problem:
+        if problem.status == 404:
+            raise NotFound("no such alert") from None
+        raise
 
 
 async def _alert_page(request: web.Request, *, errors: dict[str, str] | None = None, status: int = 200,
                       chosen: dict[str, str] | None = None) -> web.Response:
-    check_id = as_uuid(request.query.get("check") or (chosen or {}).get("check"))
-    alert = await _find_alert(request, _alert_id(request), check_id)
+    alert = await _find_alert(request, _alert_id(request))
     recorded = ((alert["subject"] or {}).get("recorded") or {}).get("person")
     rows = compare(recorded, (alert["candidate"] or {}).get("person"), (alert["explanation"] or {}).get("features", []))
     return page(request, "desk/alert.html", status=status, alert=alert, rows=rows,
