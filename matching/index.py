@@ -108,6 +108,18 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True, slots=True, repr=False)  # a repr would print every record
+class IndexState:
+    """Everything a ``CandidateIndex`` holds besides its model, for saving it and building it again without
+    preparing any record (``CandidateIndex.export_state`` / ``from_state``). ``records`` is indexed by internal
+    id, with ``None`` where a record was removed; a posting is an int while it has one entry, else an
+    ``array('i')`` of internal ids; ``token_counts`` counts the records holding each folded name token."""
+
+    records: list[Prepared | None]
+    postings: dict[str, Posting]
+    token_counts: Counter[str]
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     id: str
@@ -220,6 +232,26 @@ class CandidateIndex:
             else:
                 del self._token_counts[token]
         return True
+
+    def export_state(self) -> IndexState:
+        """The index's contents, by reference (no copy): the caller must not change them, and must read them
+        before the index changes (a forked child process sees them as they were at the fork)."""
+        return IndexState(self._records, self._postings, self._token_counts)
+
+    @classmethod
+    def from_state(cls, state: IndexState, model: Model | None = None) -> CandidateIndex:
+        """An index holding ``state`` (from ``export_state``), as it was: same internal ids, same postings, so
+        the same candidates and scores. The id map is rebuilt from the records; ``state`` is adopted, not
+        copied. Raises ValueError if two live records share an id (only a batch link's index may hold such
+        rows, and it is never saved)."""
+        index = cls(model)
+        by_id = {p.id: iid for iid, p in enumerate(state.records) if p is not None}
+        live = len(state.records) - state.records.count(None)
+        if len(by_id) != live:
+            raise ValueError("state holds two live records with one id")
+        index._records, index._postings, index._token_counts = state.records, state.postings, state.token_counts
+        index._by_id, index._live = by_id, live
+        return index
 
     def get(self, record_id: str) -> Prepared | None:
         iid = self._by_id.get(record_id)
