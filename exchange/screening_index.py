@@ -19,11 +19,12 @@ two refreshes, not twenty in a row behind the lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import gc
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import asyncpg
@@ -32,6 +33,7 @@ from aiohttp import web
 from matching.index import Candidate, CandidateIndex, gc_paused
 
 from .errors import Unavailable
+from .screening_snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,7 @@ class ScreeningIndex:
         self.sources = (_Source("local"), _Source("partner"))
         self.looked_at: dt.datetime | None = None
         self.ready = asyncio.Event()
+        self.changes = 0  # records (re-)indexed or dropped: a snapshot is due when this moved since the last
         self._lock = asyncio.Lock()
         self._running: asyncio.Task[int] | None = None  # the shared refresh reading the database now
         self._queued: asyncio.Task[int] | None = None   # the next one, joined by every request arriving meanwhile
@@ -180,12 +183,37 @@ class ScreeningIndex:
         for i, row in enumerate(rows):
             self.index.replace(source.record(row))
             self.versions[source.key(row)] = row["current_version"]
+            self.changes += 1
             if i % _YIELD_EVERY == _YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # preparing names is CPU work: let requests through
 
     def _drop(self, key: str) -> None:
         self.index.remove(key)
         self.versions.pop(key, None)
+        self.changes += 1
+
+    @contextlib.asynccontextmanager
+    async def locked(self) -> AsyncIterator[tuple[Snapshot, int]]:
+        """The index as it is, with its change count, while no refresh or reconcile can change it (for a forked
+        snapshot writer: the fork copies this moment). The state is by reference: read it, never change it."""
+        async with self._lock:
+            yield Snapshot(self.index.export_state(), self.versions,
+                           {source.name: source.watermark for source in self.sources}, self.looked_at), self.changes
+
+    async def adopt(self, snap: Snapshot) -> None:
+        """Replace the contents with a restored snapshot (not yet ready: reconcile, then ``mark_ready``)."""
+        index = CandidateIndex.from_state(snap.index, self.index.model)
+        async with self._lock:
+            self.index, self.versions, self.looked_at, self.changes = index, snap.versions, snap.looked_at, 0
+            for source in self.sources:
+                source.watermark = snap.watermarks.get(source.name)
+
+    def mark_ready(self) -> None:
+        """Let screening begin. Millions of long-lived index objects would make every full garbage collection
+        walk them all (seconds at a million records, stalling every request): move them out of its sight."""
+        gc.collect()
+        gc.freeze()
+        self.ready.set()
 
     async def load(self, pool: asyncpg.Pool) -> None:
         """Fill the index from the database in batches of ``BATCH`` (keyset pages), then mark it ready."""
@@ -207,11 +235,7 @@ class ScreeningIndex:
                             break
                         await self._put(source, rows)
                         after = source.after(rows[-1])
-            # Millions of long-lived index objects would make every full garbage collection walk them all (seconds
-            # at a million records, stalling every request): move them out of the collector's sight.
-            gc.collect()
-            gc.freeze()
-            self.ready.set()
+            self.mark_ready()
         log.info("screening index loaded", extra={"fields": {"records": len(self.index)}})
 
     async def refresh(self, conn: asyncpg.Connection) -> int:

@@ -7,6 +7,9 @@
 | EXCHANGE_BORDER_INDEX_OVERLAP        | 30      | seconds of ``updated_at`` re-read at each index refresh        |
 | EXCHANGE_BORDER_RECONCILE_INTERVAL   | 600     | seconds between two full id/version comparisons of the index   |
 | EXCHANGE_BORDER_INDEX_WAIT           | 20      | seconds a check waits for the index to finish loading (then 503)|
+| EXCHANGE_BORDER_SNAPSHOT_INTERVAL    | 3600    | seconds between two saves of the index's encrypted snapshot,   |
+|                                      |         | each only if it changed (also saved after a load; 0: no        |
+|                                      |         | snapshot read or written; docs/border.md "Restart and ...")    |
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class BorderSettings:
     index_overlap: int = 30
     reconcile_interval: int = 600
     index_wait: int = 20
+    snapshot_interval: int = 3600
     screening: bool = True  # False only in bench/bench_border.py, to measure the cost of screening
 
     @classmethod
@@ -38,6 +42,7 @@ class BorderSettings:
             index_overlap=_int(env, "EXCHANGE_BORDER_INDEX_OVERLAP", 30, 1, 3600),
             reconcile_interval=_int(env, "EXCHANGE_BORDER_RECONCILE_INTERVAL", 600, 0, 86400),
             index_wait=_int(env, "EXCHANGE_BORDER_INDEX_WAIT", 20, 1, 600),
+            snapshot_interval=_int(env, "EXCHANGE_BORDER_SNAPSHOT_INTERVAL", 3600, 0, 7 * 86400),
         )
 
 
