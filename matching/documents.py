@@ -101,6 +101,8 @@ _MISSING = FeatureResult.missing("no comparable documents")
 
 def compare_documents(a: Iterable[DocKey], b: Iterable[DocKey]) -> FeatureResult:
     """The best agreement over all pairs of documents (``DOCUMENT_LEVELS``)."""
+    if not a or not b:  # no documents on one side (a generator is never falsy: it is read below)
+        return _MISSING
     best: tuple[str, DocKey, DocKey] | None = None
     bs = list(b)
     for x in a:

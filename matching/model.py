@@ -172,6 +172,14 @@ class Model:
         for k in reversed(self._order):
             self._best_rest[k] = rest
             rest += max([0.0, *self.weights[features[k].name].values()])
+        # What score_above needs of each feature, in comparison order, looked up once here (it runs millions of
+        # times): position, name, field, comparison, the feature it refines, its weights, the best rest, and
+        # whether its level must be kept (another feature refines it) or term-frequency discounted.
+        refined = {f.refines for f in features if f.refines}
+        self._steps = tuple(
+            (k, f.name, f.field, f.compare_values, f.refines, self.weights[f.name], self._best_rest[k],
+             f.name in refined, f.levels[0] if f.name == "name" else None)
+            for k, f in ((k, features[k]) for k in self._order))
         floors = {f.name: f.floor for f in features if f.floor is not None}
         digest = hashlib.sha256(json.dumps([params, floors], sort_keys=True).encode()).hexdigest()[:10]
         self.version = f"{params.get('name', 'fs')}-{digest}"
@@ -199,32 +207,33 @@ class Model:
         total = self.prior_weight
         floor = self.weight_floor(threshold)
         found: list[tuple[int, str, float, str]] = []
-        seen: dict[str, str] = {}
-        for k in self._order:
-            feature = self.features[k]
-            result = feature.compare(a, b, seen.get(feature.refines) if feature.refines else None)
-            seen[feature.name] = result.level
-            level, detail = result.level, result.detail
+        kept: dict[str, str] = {}
+        for k, name, field, compare, refines, table, rest, keep, tf_level in self._steps:
+            if refines is None:
+                level, _, detail = compare(getattr(a, field), getattr(b, field))
+            else:
+                level, _, detail = compare(getattr(a, field), getattr(b, field), kept.get(refines))
+            if keep:
+                kept[name] = level
             if level == MISSING:
                 w = 0.0
             else:
-                table = self.weights[feature.name]
-                if level in table:
-                    w = table[level]
-                else:  # a level the weights file does not know: neutral, and say so
+                w = table.get(level)  # type: ignore[assignment]
+                if w is None:  # a level the weights file does not know: neutral, and say so
                     w = 0.0
                     detail = f"{detail} (level not in model, neutral)"
-                if tf is not None and feature.name == "name" and level == feature.levels[0]:
+                if tf is not None and level == tf_level:
                     discount, why = tf_discount(a, b, w, tf)
                     if discount:
                         w -= discount
                         detail = f"{detail}; {why}"
             total += w
             found.append((k, level, w, detail))
-            if total + self._best_rest[k] < floor:
+            if total + rest < floor:
                 return None
         found.sort()
-        scores = tuple(FeatureScore(self.features[k].name, level, w, detail) for k, level, w, detail in found)
+        features = self.features
+        scores = tuple(FeatureScore(features[k].name, level, w, detail) for k, level, w, detail in found)
         return Match(self.probability(total), total, scores, self.version)
 
     def weight_floor(self, threshold: float) -> float:

@@ -29,6 +29,8 @@ _SEX_WORDS = {"male": "male", "m": "male", "man": "male", "female": "female", "f
 
 def compare_sex(a: object, b: object) -> FeatureResult:
     """"same" or "different" for male/female (also m/f); "unknown", None or anything else is missing."""
+    if a is None or b is None:
+        return _NO_SEX
     sa = _SEX_WORDS.get(a.strip().lower()) if isinstance(a, str) else None
     sb = _SEX_WORDS.get(b.strip().lower()) if isinstance(b, str) else None
     if sa is None or sb is None:
@@ -77,7 +79,7 @@ def compare_nationalities(a: object, b: object) -> FeatureResult:
     if not sa or not sb:
         return _NO_NATIONALITY
     if sa == sb:
-        return FeatureResult("same", 1.0, "nationality " + "+".join(sorted(sa)) + " on both")
+        return _same_nationality(sa)
     shared = sa & sb
     left, right = "+".join(sorted(sa)), "+".join(sorted(sb))
     if shared:
@@ -87,6 +89,11 @@ def compare_nationalities(a: object, b: object) -> FeatureResult:
 
 
 _NO_NATIONALITY = FeatureResult.missing("nationality not known on one side")
+
+
+@functools.lru_cache(maxsize=1024)  # a population holds few sets of nationalities
+def _same_nationality(codes: frozenset[str]) -> FeatureResult:
+    return FeatureResult("same", 1.0, "nationality " + "+".join(sorted(codes)) + " on both")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +157,8 @@ _NO_ADDRESS = FeatureResult.missing("no comparable addresses")
 
 def compare_addresses(a: object, b: object) -> FeatureResult:
     """The best agreement over all pairs of addresses in the same (or an unknown) country."""
+    if not a or not b:  # the usual case, and what any empty or absent value prepares to
+        return _NO_ADDRESS
     best: tuple[str, float, str] | None = None
     xs = prepare_addresses(a)
     ys = prepare_addresses(b) if xs else ()

@@ -77,6 +77,8 @@ def _prepare(text: str) -> Place | None:
 
 def compare_birth_places(a: object, b: object) -> FeatureResult:
     """Compare two birth places (raw text or prepared :class:`Place`); see the module docstring for levels."""
+    if a is None or b is None:
+        return _NO_PLACE
     pa, pb = prepare_birth_place(a), prepare_birth_place(b)
     if pa is None or pb is None:
         return _NO_PLACE

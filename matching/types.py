@@ -8,13 +8,15 @@ treats it as neutral (weight 0). ``detail`` says in words why, e.g. "birth years
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MISSING = "missing"
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureResult:
+class FeatureResult(NamedTuple):
+    """Immutable (results are cached and shared); a named tuple because scoring makes millions of them and a
+    tuple is built more than twice as fast as a frozen dataclass."""
+
     level: str
     score: float | None
     detail: str
