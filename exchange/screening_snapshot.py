@@ -392,7 +392,8 @@ async def restore(holder: ScreeningIndex, pool: asyncpg.Pool, file: SnapshotFile
 
 def _fork_writer(file: SnapshotFile, snap: Snapshot, header: dict[str, Any]) -> int:
     """Fork a child that writes the snapshot as it is at the fork, and exits: 0 written, 3 another process was
-    writing, 1 failed. The child never returns into the event loop, logs nothing and runs no exit handlers."""
+    writing, 1 failed (its log line names the error's type only). The child never returns into the event loop
+    and runs no exit handlers."""
     pid = os.fork()
     if pid:
         return pid
@@ -404,6 +405,8 @@ def _fork_writer(file: SnapshotFile, snap: Snapshot, header: dict[str, Any]) -> 
         os.nice(10)
         gc.disable()  # short-lived, and pickling makes no cycles: no collection walks the copied heap
         code = 0 if file.write(snap, header) is not None else 3
+    except Exception as exc:
+        log.warning("screening snapshot write failed", extra={"fields": {"reason": type(exc).__name__}})
     finally:
         os._exit(code)
 

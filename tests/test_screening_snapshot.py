@@ -342,3 +342,11 @@ def test_a_snapshot_key_of_the_wrong_size_is_refused(tmp_path):
         snapshots.load_key(tmp_path)
 
 
+
+
+async def test_a_failed_write_is_reported_and_changes_nothing(pool, loaded, tmp_path, caplog):
+    (tmp_path / "index").write_bytes(b"")  # a file where the folder should be: the child cannot write
+    with caplog.at_level(logging.INFO):
+        assert await save(loaded, pool, SnapshotFile(tmp_path)) is None
+    assert any("writer exit status 1" in str(getattr(r, "fields", "")) for r in caplog.records)
+    assert loaded.ready.is_set() and loaded.query(_queries(_people())[0], 5, 0.5)
