@@ -32,6 +32,7 @@ import gc
 import hashlib
 import importlib.resources
 import io
+import itertools
 import json
 import logging
 import os
@@ -41,7 +42,7 @@ import struct
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -113,7 +114,7 @@ async def database_identity(conn: asyncpg.Connection) -> str:
     backup is a new database, so another database's snapshot is never taken for this one's."""
     try:
         system = await conn.fetchval("SELECT system_identifier FROM pg_control_system()")
-    except asyncpg.InsufficientPrivilegeError:
+    except asyncpg.PostgresError:  # a managed server may refuse it to our role
         system = None
     oid, name = await conn.fetchrow("SELECT oid, datname FROM pg_database WHERE datname = current_database()")
     return hashlib.sha256(f"{system}|{oid}|{name}".encode()).hexdigest()
@@ -202,9 +203,11 @@ class _Loader(pickle.Unpickler):
         raise SnapshotError("the snapshot refers to a class it may not hold")
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items (the last shorter), taken as they come: no copy of a whole table."""
+    it = iter(items)
+    while part := list(itertools.islice(it, size)):
+        yield part
 
 
 def _shared_table(records: list[Any]) -> tuple[list[Any], dict[int, int]]:
@@ -276,8 +279,8 @@ class SnapshotFile:
             put("N", _dumps(part, {}))
         for part in _chunks(snap.index.records, CHUNK["R"]):
             put("R", _dumps(part, ids))
-        for kind, items in (("P", list(snap.index.postings.items())), ("T", list(snap.index.token_counts.items())),
-                            ("V", list(snap.versions.items()))):
+        for kind, items in (("P", snap.index.postings.items()), ("T", snap.index.token_counts.items()),
+                            ("V", snap.versions.items())):
             for part in _chunks(items, CHUNK[kind]):
                 put(kind, _dumps(part, {}))
         put("E", json.dumps({"frames": seq + 1}).encode())
