@@ -21,10 +21,10 @@ import pytest
 from aiohttp import web
 
 from exchange import screening_snapshot as snapshots
-from exchange.appkeys import POOL
+from exchange.appkeys import POOL, SETTINGS
 from exchange.border.config import BorderSettings
-from exchange.border.jobs import _snapshot_loop, _start_index
-from exchange.config import ConfigError
+from exchange.border.jobs import _index_loop, _snapshot_loop, _start_index
+from exchange.config import ConfigError, Settings
 from exchange.database import connect, create_pool
 from exchange.migrate import migrate
 from exchange.screening_index import ScreeningIndex
@@ -350,3 +350,19 @@ async def test_a_failed_write_is_reported_and_changes_nothing(pool, loaded, tmp_
         assert await save(loaded, pool, SnapshotFile(tmp_path)) is None
     assert any("writer exit status 1" in str(getattr(r, "fields", "")) for r in caplog.records)
     assert loaded.ready.is_set() and loaded.query(_queries(_people())[0], 5, 0.5)
+
+
+async def test_interval_zero_neither_reads_nor_writes_a_snapshot(pool, loaded, tmp_path, caplog):
+    file = SnapshotFile(tmp_path)
+    assert await save(loaded, pool, file) is not None
+    before = file.path.stat().st_ino
+    app = web.Application()
+    app[POOL] = pool
+    app[SETTINGS] = Settings(home=tmp_path)
+    holder = ScreeningIndex()
+    with caplog.at_level(logging.INFO):  # returns: no reconcile loop, and no snapshot loop at all
+        await asyncio.wait_for(_index_loop(app, holder, BorderSettings(snapshot_interval=0, reconcile_interval=0)),
+                               60)
+    assert holder.ready.is_set() and holder.versions == loaded.versions
+    assert not [r for r in caplog.records if "snapshot" in r.getMessage()]
+    assert file.path.stat().st_ino == before
