@@ -47,6 +47,11 @@ def private_mb() -> float:
         return sum(int(line.split()[1]) for line in fh if line.startswith(("Private_Clean", "Private_Dirty"))) / 1e3
 
 
+def name_key_objects(index: CandidateIndex) -> int:
+    """Distinct NameKey objects the records point to (records with the same name should share one)."""
+    return len({id(key) for p in index.export_state().records if p is not None for key in p.names})
+
+
 def build_and_write(n: int, home: Path) -> dict[str, float]:
     CandidateIndex().model  # noqa: B018 (the model loaded, as in the service and the restore below)
     out: dict[str, float] = {"rss_before_mb": rss_mb()}
@@ -57,6 +62,7 @@ def build_and_write(n: int, home: Path) -> dict[str, float]:
     gc.collect()
     gc.freeze()
     out["rss_after_build_mb"] = rss_mb()
+    out["name_key_objects"] = name_key_objects(index)
     snap = Snapshot(index.export_state(), {str(i): 1 for i in range(n)}, {"local": None}, None)
     file = SnapshotFile(home)
     started = time.process_time()
@@ -115,6 +121,7 @@ def restore(home: Path) -> dict[str, float]:
     gc.collect()
     gc.freeze()
     out["records"] = len(index)
+    out["name_key_objects"] = name_key_objects(index)
     out["rss_after_restore_mb"] = rss_mb()
     out["peak_rss_mb"] = peak_mb()
     return out
