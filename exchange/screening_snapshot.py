@@ -5,8 +5,9 @@ The file ``EXCHANGE_HOME/index/screening.snap`` holds personal data. It is a mag
 a 4-byte big-endian length and a PyNaCl ``SecretBox`` (XSalsa20-Poly1305) message under the 32-byte key
 ``EXCHANGE_HOME/keys/snapshot.key`` (made 0600 on first use). Every frame's plain text starts with the
 snapshot's random id and the frame's number, so frames cannot be swapped, dropped or mixed with another
-snapshot's, and the last frame counts them, so a truncated file is noticed. A frame is authenticated before it
-is unpickled; a frame that fails anywhere discards what was read so far. Frames, in this order:
+snapshot's, and the last frame counts them, so a truncated file is noticed. A first pass authenticates every
+frame and unpickles nothing (0.1 s of CPU at 200,000 records); only a wholly authentic file is then unpickled,
+frame by frame, each frame authenticated again as it is read. Frames, in this order:
 
     H  header (JSON): format, fingerprint, database, watermarks and last look of each source
     N  distinct name keys and birth dates, written once; records refer to them (records sharing a name share
@@ -285,11 +286,13 @@ class SnapshotFile:
                 put(kind, _dumps(part, {}))
         put("E", json.dumps({"frames": seq + 1}).encode())
 
-    def frames(self) -> Iterator[tuple[str, bytes]]:
-        """The file's frames, each authenticated and checked for its place before it is returned; raises
-        FileNotFoundError if there is no snapshot and SnapshotError (or CryptoError) if it is damaged."""
+    def frames(self, fh: BinaryIO | None = None) -> Iterator[tuple[str, bytes]]:
+        """The frames of the file (or of ``fh``, read from its start), each authenticated and checked for its
+        place before it is returned; raises FileNotFoundError if there is no snapshot and SnapshotError (or
+        CryptoError) if it is damaged."""
         box = load_key(self.home)
-        with open(self.path, "rb") as fh:
+        with open(self.path, "rb") if fh is None else contextlib.nullcontext(fh) as fh:
+            fh.seek(0)
             if fh.read(len(MAGIC)) != MAGIC:
                 raise SnapshotError("not a snapshot file of this format")
             snap_id, seq, rank = b"", 0, 0
@@ -340,11 +343,20 @@ async def read(file: SnapshotFile, expect: dict[str, Any]) -> Snapshot:
 
 
 async def _read(file: SnapshotFile, expect: dict[str, Any]) -> Snapshot:
-    frames = file.frames()
-    header = json.loads(next(frames)[1])
-    for key, value in expect.items():
-        if header.get(key) != value:
-            raise SnapshotError(f"the snapshot was made for another {key}")
+    with file.path.open("rb") as fh:  # one open file for both passes, even if a new snapshot is renamed over it
+        for i, (kind, payload) in enumerate(file.frames(fh)):  # first pass: authenticate all, unpickle nothing
+            if kind == "H":
+                header = json.loads(payload)
+                for key, value in expect.items():
+                    if header.get(key) != value:
+                        raise SnapshotError(f"the snapshot was made for another {key}")
+            if i % 64 == 63:
+                await asyncio.sleep(0)
+        return await _load(file.frames(fh), header)
+
+
+async def _load(frames: Iterator[tuple[str, bytes]], header: dict[str, Any]) -> Snapshot:
+    next(frames)  # the header, read in the first pass
     shared: list[Any] = []
     state = IndexState([], {}, Counter())
     versions: dict[str, int] = {}

@@ -200,11 +200,14 @@ def _drop_a_frame(file: SnapshotFile) -> None:  # a whole, authentic frame cut o
 
 @pytest.mark.parametrize("damage", [_flip_byte, _truncate, _wrong_key, _drop_a_frame])
 async def test_a_damaged_snapshot_or_wrong_key_falls_back_to_the_database(pool, loaded, people, tmp_path, caplog,
-                                                                          damage):
+                                                                          monkeypatch, damage):
     file = SnapshotFile(tmp_path)
     assert await save(loaded, pool, file) is not None
     damage(file)
+    unpickled = []
+    monkeypatch.setattr(snapshots, "load_frame", lambda *args: unpickled.append(args[0]) or [])
     await _falls_back(pool, loaded, people, file, caplog)
+    assert unpickled == []  # a file that is not wholly authentic is never unpickled, not even its first frames
 
 
 @pytest.mark.parametrize("change", ["format", "code", "model", "database"])
