@@ -2,14 +2,15 @@
 records and the partners' active records (``partner_records``, received through the federation inbox).
 
 One :class:`ScreeningIndex` per process. It is filled once from the database in the background at startup
-(``load``), then kept current from ``updated_at`` (``persons``, ``partner_records``) before every screening
-(``refresh``): one cheap query per source lists the records changed since the last refresh, with an
-``overlap`` window before the last look, because ``updated_at`` is the time a transaction *started* and a
-slow one may commit after a later one. Rows whose version the index already holds are skipped, withdrawn
-ones are removed, the rest are read and re-indexed. Because it reads the database and not a message from the
-register code, it stays correct with several service processes: a change made by another process is seen by
-the next check. A periodic ``reconcile`` compares every id and version, which also catches a writer whose
-transaction outlived the overlap window.
+(``load``), or restored from its encrypted snapshot on disk (``adopt``, ``exchange/screening_snapshot.py``) and
+reconciled with the database, which takes seconds instead of minutes; then it is kept current from ``updated_at``
+(``persons``, ``partner_records``) before every screening (``refresh``): one cheap query per source lists the
+records changed since the last refresh, with an ``overlap`` window before the last look, because ``updated_at`` is
+the time a transaction *started* and a slow one may commit after a later one. Rows whose version the index already
+holds are skipped, withdrawn ones are removed, the rest are read and re-indexed. Because it reads the database and
+not a message from the register code, it stays correct with several service processes: a change made by another
+process is seen by the next check. A periodic ``reconcile`` compares every id and version, which also catches a
+writer whose transaction outlived the overlap window.
 
 Requests that arrive together share one refresh (``refreshed``): each waits for a refresh that *began* after it
 arrived, so it still sees every change committed before it, but twenty officers submitting at once cost one or
