@@ -445,9 +445,11 @@ async def save(holder: ScreeningIndex, pool: asyncpg.Pool, file: SnapshotFile) -
         (file.path.parent / f"screening.snap.{pid}.tmp").unlink(missing_ok=True)
         raise
     code = os.waitstatus_to_exitcode(status)
+    if code == 3:  # several workers: one writes, the others try again at their next turn
+        log.info("screening snapshot left to another process writing one")
+        return None
     if code != 0:
-        log.warning("screening snapshot not written", extra={"fields": {
-            "reason": "another process is writing one" if code == 3 else f"writer exit status {code}"}})
+        log.warning("screening snapshot not written", extra={"fields": {"reason": f"writer exit status {code}"}})
         return None
     log.info("screening snapshot written", extra={"fields": {
         "records": len(holder), "seconds": round(time.monotonic() - started, 2),
