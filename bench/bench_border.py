@@ -124,6 +124,9 @@ class World:
         born = dt.date(first_year + r.randrange(years), 1 + r.randrange(12), 1 + r.randrange(28))
         return {"family": r.choice(self.families), "given": given, "birth_date": born.isoformat(),
                 "sex": r.choice(["male", "female"]), "number": f"N{r.randrange(10**7):07d}",
+                # a Cambodian identity card number has 9 digits; drawn from the passports' 10^7 numbers, one
+                # companion in ten met a register passport (of a million) by chance and was held for it
+                "national_id": f"{r.randrange(10**8, 10**9)}",
                 "nationality": r.choice(["KH", "KH", "TH", "VN"])}
 
 
@@ -186,7 +189,7 @@ def bodies(world: World, register: list[dict[str, Any]], count: int,
             a = world.person(1960, 35)
             companions.append({"person": {"names": [{"family": a["family"], "given": a["given"]}], "sex": a["sex"],
                                           "birth_date": a["birth_date"],
-                                          "documents": [{"kind": "national_id", "number": a["number"]}]},
+                                          "documents": [{"kind": "national_id", "number": a["national_id"]}]},
                                "relationship": "parent" if situation in ("parents", "one_parent") else "teacher",
                                "evidence": "birth_certificate"})
         planted = bool(register) and r.random() < hit_rate
