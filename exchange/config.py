@@ -2,7 +2,7 @@
 
 | variable                       | default        | meaning                                                      |
 |--------------------------------|----------------|--------------------------------------------------------------|
-| EXCHANGE_HOME                  | ./var          | home folder: embedded PostgreSQL data, keys                  |
+| EXCHANGE_HOME                  | ./var          | home folder: embedded PostgreSQL data, keys, index snapshot  |
 | EXCHANGE_DATABASE_URL          | (embedded)     | PostgreSQL URL the service uses; unset = embedded server     |
 | EXCHANGE_DATABASE_OWNER_URL    | = DATABASE_URL | URL used for migrations (schema owner)                       |
 | EXCHANGE_COUNTRY               | KH             | this node's ISO 3166 alpha-2 country                         |
