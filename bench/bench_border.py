@@ -286,8 +286,10 @@ async def serve_worker(args: argparse.Namespace) -> None:
     on SIGTERM or when the bench closes its standard input (so no worker outlives the bench)."""
     settings = Settings(home=Path(args.home), issuer="exchange-kh-bench", token_ttl=3600)
     app = create_app(settings, target=Target(owner_dsn=args.owner_dsn, app_dsn=args.app_dsn))
+    # No index snapshot: its writer (a forked child pickling the whole index, bench/bench_snapshot.py measures it)
+    # would run during the first measured run; every worker loads from the database.
     app[BORDER_SETTINGS] = BorderSettings(screening=args.screening, purge_interval=0, reconcile_interval=0,
-                                          index_wait=3600)
+                                          index_wait=3600, snapshot_interval=0)
     rss0 = rss_mb()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
