@@ -5,7 +5,7 @@
         [--load-timeout 3600] [--max-minutes 120] [--json PATH] [--profile DIR]
 
 It starts an embedded PostgreSQL in a temporary folder and writes ``--records`` synthetic register entries with
-COPY (names drawn from the real Khmer, Thai and Vietnamese name lists in /work/shared/data/names, random birth
+COPY (names drawn from the real Khmer, Thai and Vietnamese name lists in ../shared/data/names, random birth
 dates and passport numbers). Then, for each count in ``--workers`` and for screening on and off, it starts that
 many service processes (this file with ``--worker``: the real application, sharing one port with SO_REUSEPORT
 as ``exchange serve --workers N`` does, each loading its own screening index) and drives them from this process
@@ -73,7 +73,7 @@ from exchange.migrate import migrate
 from exchange.screening_index import SCREENING
 from exchange.users import create_user
 
-NAMES = Path("/work/shared/data/names")
+NAMES = Path(__file__).resolve().parents[2] / "shared" / "data" / "names"  # shared/ lies beside the clone
 FAMILIES = ["Sok", "Chea", "Kim", "Heng", "Ly", "Chan", "Meas", "Ouk", "Keo", "Srey", "Pich", "Som", "Hem", "Nhem",
             "Nguyen", "Tran", "Le", "Pham", "Hoang", "Phan", "Vu", "Dang", "Bui", "Do", "Ho", "Ngo", "Duong",
             "Saetang", "Srisuk", "Wongsa", "Chaiyaphum", "Boonmee", "Thongdee", "Kaewkla", "Suwannarat"]

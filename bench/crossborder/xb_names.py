@@ -1,4 +1,4 @@
-"""Names for the cross-border evaluation set, built from the real name lists in /work/shared/data/names/.
+"""Names for the cross-border evaluation set, built from the real name lists in ../shared/data/names/.
 
 A person's name exists in several forms: the native one (Khmer script, Thai script, Vietnamese with
 diacritics), the Latin one printed in the passport, and other Latin spellings clerks actually write.
@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DATA = Path("/work/shared/data/names")
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "names"  # shared/ lies beside the clone
 
 # Thai surname endings: Thai script, RTGS, spellings people write.
 THAI_SURNAME_ENDINGS = [
