@@ -20,8 +20,14 @@ from dataclasses import dataclass, field
 from . import magic
 from .types import MISSING, FeatureResult
 
-#: Agreement levels of the birth-date feature, best first.
-DATE_LEVELS = ("exact", "swapped", "compatible_month", "typo", "compatible_year", "year_near", "disagree", MISSING)
+#: Agreement levels of the birth-date feature, best first. "year_near" (a side knows only the year and the
+#: years are equal or one apart: an age turned into a year) and "dates_differ" (both know at least the month,
+#: the dates differ and the years are equal or one apart: two people's dates) were one level, as were "typo"
+#: (dates to the month or day one digit apart) and "year_typo" (years only, one digit apart, e.g. 1979 / 1975):
+#: the same person's records show the first of each pair far more often than different people's do, the
+#: second far less (docs/matching.md).
+DATE_LEVELS = ("exact", "swapped", "compatible_month", "typo", "compatible_year", "year_near", "dates_differ",
+               "year_typo", "disagree", MISSING)
 
 # Year first ("1979-04-12", "1979/4/12", "1979.04", "1979", "19790412") or day first ("12/04/1979").
 _YEAR_FIRST = re.compile(r"([0-9]{4})(?:[-/.]([0-9]{1,2})(?:[-/.]([0-9]{1,2}))?)?", re.ASCII)
@@ -137,9 +143,12 @@ def compare_birth_dates(a: BirthDate | None, b: BirthDate | None) -> FeatureResu
         text = f"birth dates differ by one digit ({a.text} vs {b.text})"
         return FeatureResult("typo", _SCORES["typo"], text + note)
     if year_gap <= magic.BIRTH_YEAR_NEAR:
+        if n > 4:  # both know the month: two different dates, not an age turned into a year
+            return FeatureResult("dates_differ", _SCORES["dates_differ"], f"birth dates {a.text} vs {b.text}" + note)
         return FeatureResult("year_near", _SCORES["year_near"], f"birth years {a.year} vs {b.year}" + note)
     if n == 4 and _one_typo(ca, cb):
-        return FeatureResult("typo", _SCORES["typo"], f"birth years differ by one digit ({a.year} vs {b.year})" + note)
+        return FeatureResult("year_typo", _SCORES["year_typo"],
+                             f"birth years differ by one digit ({a.year} vs {b.year})" + note)
     if year_gap == 0:
         return FeatureResult("disagree", _SCORES["disagree"], f"birth dates {a.text} vs {b.text}" + note)
     return FeatureResult("disagree", _SCORES["disagree"], f"birth years {a.year} vs {b.year}" + note)

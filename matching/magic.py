@@ -50,7 +50,8 @@ BIRTH_YEAR_PLAUSIBLE_MIN = 1900
 BIRTH_YEAR_NEAR = 1
 # Similarity reported with each date level (the model learns its own weights per level; these are for people).
 DATE_SCORES = {"exact": 1.0, "swapped": 0.9, "compatible_month": 0.85, "typo": 0.8,
-               "compatible_year": 0.6, "year_near": 0.4, "disagree": 0.0}
+               "compatible_year": 0.6, "year_near": 0.4, "dates_differ": 0.2, "year_typo": 0.2,
+               "disagree": 0.0}
 
 # Travel and identity documents (matching/documents.py).
 # Numbers shorter than this (after removing separators) are too easy to share by chance: ignored.
@@ -123,6 +124,10 @@ EM_START_PRIOR = 0.2
 TF_MIN_FREQUENCY = 0.002
 TF_MAX_DISCOUNT = 4.0
 TF_MIN_RECORDS = 1000
+# The name levels the discount applies to: those whose agreement is the shared tokens themselves, all of them
+# ("exact") or one part ("weak": a common family name is what relatives and strangers share). "strong" and
+# "fuzzy" agree by sound or spelling, whose chance the frequency of one spelling does not measure.
+TF_NAME_LEVELS = frozenset({"exact", "weak"})
 
 # Blocking and the candidate index (matching/index.py).
 # A posting list longer than this is skipped at query time (compound keys cover it).

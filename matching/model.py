@@ -16,8 +16,8 @@ probability is the calibrated logistic ``p = 1 / (1 + 2 ** -(slope * W + interce
 makes raw weights over-confident (see docs/matching.md for the reliability check on held-out pairs).
 
 Common name tokens ("Nguyen", "Sok") agree by chance far more often than rare ones; when the caller gives
-token frequencies (the index and the linker do), an exact name agreement is discounted by how common the
-shared tokens are (Splink's term-frequency adjustment, capped by ``TF_MAX_DISCOUNT``).
+token frequencies (the index and the linker do), an exact or weak name agreement is discounted by how common
+the shared tokens are (Splink's term-frequency adjustment, capped by ``TF_MAX_DISCOUNT``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ WEIGHTS_RESOURCE = "model_weights.json"
 
 TokenFrequency = Callable[[str], float]
 
+
+_NO_LEVELS: frozenset[str] = frozenset()
 
 # The order in which score_above compares: features that can add the most weight first (so that the bound
 # on the rest falls fast), the costly name comparison last.
@@ -178,7 +180,7 @@ class Model:
         refined = {f.refines for f in features if f.refines}
         self._steps = tuple(
             (k, f.name, f.field, f.compare_values, f.refines, self.weights[f.name], self._best_rest[k],
-             f.name in refined, f.levels[0] if f.name == "name" else None)
+             f.name in refined, magic.TF_NAME_LEVELS if f.name == "name" else _NO_LEVELS)
             for k, f in ((k, features[k]) for k in self._order))
         floors = {f.name: f.floor for f in features if f.floor is not None}
         digest = hashlib.sha256(json.dumps([params, floors], sort_keys=True).encode()).hexdigest()[:10]
@@ -208,7 +210,7 @@ class Model:
         floor = self.weight_floor(threshold)
         found: list[tuple[int, str, float, str]] = []
         kept: dict[str, str] = {}
-        for k, name, field, compare, refines, table, rest, keep, tf_level in self._steps:
+        for k, name, field, compare, refines, table, rest, keep, tf_levels in self._steps:
             if refines is None:
                 level, _, detail = compare(getattr(a, field), getattr(b, field))
             else:
@@ -222,7 +224,7 @@ class Model:
                 if w is None:  # a level the weights file does not know: neutral, and say so
                     w = 0.0
                     detail = f"{detail} (level not in model, neutral)"
-                if tf is not None and level == tf_level:
+                if tf is not None and level in tf_levels:
                     discount, why = tf_discount(a, b, w, tf)
                     if discount:
                         w -= discount
@@ -263,11 +265,13 @@ class Model:
 
 
 def tf_discount(a: Prepared, b: Prepared, weight: float, tf: TokenFrequency) -> tuple[float, str]:
-    """Discount an exact name agreement when every shared token is common.
+    """Discount an exact or weak name agreement (``magic.TF_NAME_LEVELS``) when every shared token is common.
 
-    The trained u of the exact level is an average over all names; a pair sharing only very common tokens
+    The trained u of a name level is an average over all names; a pair sharing only very common tokens
     agrees by chance more often. Following Splink, the adjusted weight uses the frequency of the *rarest*
-    shared token: ``log2(u_avg / freq)`` (only ever a discount here, at most ``TF_MAX_DISCOUNT`` bits).
+    shared token: ``log2(u_avg / freq)`` (only ever a discount here, at most ``TF_MAX_DISCOUNT`` bits). For
+    "weak" (one part agrees) the discount may take the weight below zero: a common family name shared and
+    nothing else is what brothers, sisters and strangers have in common.
     """
     shared = a.name_tokens & b.name_tokens
     if not shared:

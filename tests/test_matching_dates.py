@@ -83,11 +83,15 @@ def test_parse_plausibility(raw: str, plausible: bool) -> None:
     ("1979-04-12", "1997-04-12", "typo"),       # transposed year digits
     ("1979-04-12", "1979-07-12", "typo"),       # one digit of the month
     ("1979-04-12", "1979-05", "typo"),          # at month precision
-    ("1979-04-12", "1980-04-12", "year_near"),  # off by one across a decade: two digits
+    ("1979-04-12", "1980-04-12", "dates_differ"),  # full dates a year apart: two people's dates
     ("1979", "1980", "year_near"),
     ("1979", "1978", "year_near"),              # year-only: off by one is age arithmetic, not a typo
-    ("1979-04-12", "1979-09-30", "year_near"),  # same year, day and month disagree
-    ("1979", "1989", "typo"),
+    ("1979-04-12", "1979-09-30", "dates_differ"),  # same year, day and month disagree
+    ("1979-04", "1980-04-12", "dates_differ"),     # at month precision too
+    ("1979", "1980-04-12", "year_near"),        # an age on one side, a full date on the other
+    ("1979-04-12", "1975", "year_typo"),        # years only (one side), one digit apart
+    ("1979", "1975", "year_typo"),
+    ("1979", "1989", "year_typo"),              # years only, one digit apart: weak evidence against
     ("1979-04-12", "1965-04-12", "disagree"),
     ("1979", "1965", "disagree"),
     ("1979-04-12", "1983-11-30", "disagree"),

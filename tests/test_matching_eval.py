@@ -2,10 +2,10 @@
 
 febrl3 (dedup, 5,000 records, 6,538 true pairs): F1 >= 0.995 at the default threshold 0.5.
 Cross-border set (bench/crossborder/generate.py, default size, seed 7; the shipped weights were trained on
-seed 1, never on these people): blocking recall >= 0.995. Its F1 target of the issue is 0.95; the features'
-own ceiling on this set is lower (an oracle that knows the true/false count of every feature-level
-pattern reaches 0.944 with the name-parts refinement: see docs/matching.md), so this test guards the
-measured level (0.920; 0.914 before the refinement) minus a margin instead.
+seed 1, never on these people): blocking recall >= 0.995. Its F1 target of the issue is 0.95, not yet met;
+this test guards the measured level instead, minus a margin: 0.945 (P 0.959) with the finer birth-date
+levels and the term-frequency discount of weak name agreements (0.920 before them, 0.914 before the
+name-parts refinement; see docs/matching.md).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def crossborder_result(crossborder: Path) -> EvalResult:
 def test_crossborder_blocking_recall_and_f1(crossborder_result: EvalResult) -> None:
     m = metrics(crossborder_result, 0.5)
     assert crossborder_result.blocking_recall >= 0.995
-    assert m["precision"] >= 0.93, m
-    assert m["f1"] >= 0.91, m
+    assert m["precision"] >= 0.945, m
+    assert m["f1"] >= 0.935, m
 
 
 def test_crossborder_probabilities_are_roughly_calibrated(crossborder_result: EvalResult) -> None:
