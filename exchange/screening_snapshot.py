@@ -9,7 +9,7 @@ snapshot's, and the last frame counts them, so a truncated file is noticed. A fi
 frame and unpickles nothing (0.1 s of CPU at 200,000 records); only a wholly authentic file is then unpickled,
 frame by frame, each frame authenticated again as it is read. Frames, in this order:
 
-    H  header (JSON): format, fingerprint, database, watermarks and last look of each source
+    H  header (JSON): fingerprint (format, model, code), database, watermarks and last look of each source
     N  distinct name keys and birth dates, written once; records refer to them (records sharing a name share
        one object after a restore, as after a build)
     R  records, a thousand per frame    P  posting lists    T  name token counts    V  versions
@@ -323,7 +323,7 @@ class SnapshotFile:
 
 def load_frame(kind: str, payload: bytes, shared: list[Any]) -> list[Any]:
     """The items of one authenticated N, R, P, T or V frame."""
-    return _Loader(payload, shared).load() if kind == "R" else _Loader(payload, []).load()
+    return _Loader(payload, shared if kind == "R" else []).load()
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -433,7 +433,7 @@ async def save(holder: ScreeningIndex, pool: asyncpg.Pool, file: SnapshotFile) -
     expect = await _expected(holder, pool)
     started = time.monotonic()
     async with holder.locked() as (snap, changes):
-        header = {**expect, "format": FORMAT, "written_at": dt.datetime.now(dt.UTC).isoformat(),
+        header = {**expect, "written_at": dt.datetime.now(dt.UTC).isoformat(),
                   "looked_at": None if snap.looked_at is None else snap.looked_at.isoformat(),
                   "watermarks": {k: None if v is None else v.isoformat() for k, v in snap.watermarks.items()}}
         pid = _fork_writer(file, snap, header)

@@ -65,21 +65,31 @@ def scored_pairs(left: Sequence[Prepared], right: Sequence[Prepared] | None, thr
                  model: Model | None = None, progress: Progress | None = None
                  ) -> Iterator[tuple[Prepared, Prepared, Match | None]]:
     """Every candidate pair with its match, or None when it provably falls below ``threshold``."""
-    model = model or default_model()
     other = right if right is not None else left
-    index = _index_of(other, model)
-    tf = index.token_frequency
-    for i, j in _pairs(index, left, dedup=right is None, progress=progress):
-        a, b = left[i], other[j]
+    index = _index_of(other, model or default_model())
+    yield from _scored(index, left, other, right is None, threshold, progress)
+
+
+def _scored(index: CandidateIndex, left: Sequence[Prepared], other: Sequence[Prepared], dedup: bool,
+            threshold: float, progress: Progress | None = None, start: int = 0
+            ) -> Iterator[tuple[Prepared, Prepared, Match | None]]:
+    """``scored_pairs`` over a built index; ``left`` starts at position ``start`` of the whole left list."""
+    model, tf = index.model, index.token_frequency
+    for i, j in _pairs(index, left, dedup, progress, start):
+        a, b = left[i - start], other[j]
         yield a, b, model.score_above(a, b, threshold, tf)
+
+
+def _above(scored: Iterator[tuple[Prepared, Prepared, Match | None]], threshold: float) -> Iterator[Link]:
+    for a, b, match in scored:
+        if match is not None and match.probability >= threshold:
+            yield Link(a.id, b.id, match.probability)
 
 
 def link_prepared(left: Sequence[Prepared], right: Sequence[Prepared] | None, threshold: float = 0.5,
                   model: Model | None = None, progress: Progress | None = None) -> Iterator[Link]:
     """Yield (left_id, right_id, probability) for every candidate pair at or above ``threshold``."""
-    for a, b, match in scored_pairs(left, right, threshold, model, progress):
-        if match is not None and match.probability >= threshold:
-            yield Link(a.id, b.id, match.probability)
+    yield from _above(scored_pairs(left, right, threshold, model, progress), threshold)
 
 
 def default_workers() -> int:
@@ -123,7 +133,7 @@ def _link_parallel(left: Sequence[Any], right: Sequence[Any] | None, threshold: 
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, len(starts))) as pool:
             for rows in pool.imap(_link_chunk, starts):  # in order: the serial output order
-                yield from (Link(*row) for row in rows)
+                yield from rows
                 done = min(done + _CHUNK, len(left))
                 if progress is not None and time.monotonic() - last >= magic.PROGRESS_SECONDS:
                     last = time.monotonic()
@@ -134,17 +144,10 @@ def _link_parallel(left: Sequence[Any], right: Sequence[Any] | None, threshold: 
         progress(len(left), len(left))
 
 
-def _link_chunk(start: int) -> list[tuple[str, str, float]]:
+def _link_chunk(start: int) -> list[Link]:
     """In a worker: the links of the left records from ``start`` (prepared here, unless deduplicating)."""
     index: CandidateIndex = _SHARED["index"]
-    other: list[Prepared] = _SHARED["other"]
-    threshold, dedup, model = _SHARED["threshold"], _SHARED["dedup"], index.model
     raw = _SHARED["left"][start:start + _CHUNK]
-    chunk = raw if dedup else [prepare(r, check_names=False) for r in raw]
-    rows = []
-    for i, j in _pairs(index, chunk, dedup, None, start):
-        a, b = chunk[i - start], other[j]
-        match = model.score_above(a, b, threshold, index.token_frequency)
-        if match is not None and match.probability >= threshold:
-            rows.append((a.id, b.id, match.probability))
-    return rows
+    chunk = raw if _SHARED["dedup"] else [prepare(r, check_names=False) for r in raw]
+    threshold = _SHARED["threshold"]
+    return list(_above(_scored(index, chunk, _SHARED["other"], _SHARED["dedup"], threshold, None, start), threshold))

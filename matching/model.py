@@ -167,21 +167,21 @@ class Model:
             floor = -magic.MAX_LEVEL_WEIGHT if feature.floor is None else feature.floor
             self.weights[feature.name] = {level: max(floor, weight_of(mu["m"], mu["u"]))
                                           for level, mu in table.items()}
-        # _best_rest[k]: the most the features after position k could still add
-        self._order = sorted(range(len(features)), key=lambda k: _ORDER.get(features[k].name, 5))
-        self._best_rest: dict[int, float] = {}
+        # best_rest[k]: the most the features compared after feature k could still add
+        order = sorted(range(len(features)), key=lambda k: _ORDER.get(features[k].name, 5))
+        best_rest: dict[int, float] = {}
         rest = 0.0
-        for k in reversed(self._order):
-            self._best_rest[k] = rest
+        for k in reversed(order):
+            best_rest[k] = rest
             rest += max([0.0, *self.weights[features[k].name].values()])
         # What score_above needs of each feature, in comparison order, looked up once here (it runs millions of
         # times): position, name, field, comparison, the feature it refines, its weights, the best rest, and
         # whether its level must be kept (another feature refines it) or term-frequency discounted.
         refined = {f.refines for f in features if f.refines}
         self._steps = tuple(
-            (k, f.name, f.field, f.compare_values, f.refines, self.weights[f.name], self._best_rest[k],
+            (k, f.name, f.field, f.compare_values, f.refines, self.weights[f.name], best_rest[k],
              f.name in refined, magic.TF_NAME_LEVELS if f.name == "name" else _NO_LEVELS)
-            for k, f in ((k, features[k]) for k in self._order))
+            for k, f in ((k, features[k]) for k in order))
         floors = {f.name: f.floor for f in features if f.floor is not None}
         digest = hashlib.sha256(json.dumps([params, floors], sort_keys=True).encode()).hexdigest()[:10]
         self.version = f"{params.get('name', 'fs')}-{digest}"

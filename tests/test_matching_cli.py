@@ -140,5 +140,12 @@ def test_link_workers_must_be_a_sane_count(tmp_path: Path) -> None:
     f = write_jsonl(tmp_path / "people.jsonl", PEOPLE)
     assert run(["link", str(f), str(f), "--workers", "0"])[0] == 2
     assert run(["link", str(f), str(f), "--workers", "65"])[0] == 2
+    # enough records to be cut into chunks for the forked workers (a handful is linked in one process)
+    families = ("Sok", "Chan", "Heng", "Nguyen", "Tran", "Meas")
+    givens = ("Dara", "Sophea", "Vanna", "Minh", "Lan", "Bopha", "Kosal", "Rithy", "Thu", "Hoa")
+    crowd = [{"id": f"p{i}", "names": [{"full": f"{family} {given}"}],
+              "birth_date": f"19{60 + i % 30}-0{1 + i % 9}-1{i % 10}"}
+             for i, (family, given) in enumerate((x, y) for x in families for y in givens for _ in range(11))]
+    f = write_jsonl(tmp_path / "crowd.jsonl", crowd)
     code, text = run(["link", str(f), str(f), "--workers", "2"])
-    assert code == 0 and text == run(["link", str(f), str(f), "--workers", "1"])[1]
+    assert code == 0 and len(text.splitlines()) > 10 and text == run(["link", str(f), str(f), "--workers", "1"])[1]

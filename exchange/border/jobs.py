@@ -16,7 +16,6 @@ from aiohttp import web
 
 from .. import audit
 from ..appkeys import POOL, SETTINGS
-from ..config import Settings
 from ..screening_index import SCREENING, ScreeningIndex
 from ..screening_snapshot import SnapshotFile, restore, save
 from .config import BORDER_SETTINGS, BorderSettings
@@ -58,8 +57,7 @@ async def _snapshot_loop(app: web.Application, holder: ScreeningIndex, snapshots
 
 
 async def _index_loop(app: web.Application, holder: ScreeningIndex, settings: BorderSettings) -> None:
-    home = app[SETTINGS].home if SETTINGS in app else Settings.from_env().home
-    snapshots = SnapshotFile(home) if settings.snapshot_interval else None
+    snapshots = SnapshotFile(app[SETTINGS].home) if settings.snapshot_interval else None
     restored = await _start_index(app, holder, snapshots)
     async with asyncio.TaskGroup() as group:
         group.create_task(_reconcile_loop(app, holder, settings.reconcile_interval))

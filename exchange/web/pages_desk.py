@@ -61,20 +61,10 @@ def _alert_id(request: web.Request) -> str:
     return alert_id
 
 
-async def _find_alert(request: web.Request, alert_id: str) -> dict[str, Any]:
-    """The alert, open or decided, read by its id (``GET /api/v1/alerts/{id}``, which writes the audit row);
-    the API's 404 is the desk's "no such alert"."""
-    try:
-        return (await api(request, "GET", f"/api/v1/alerts/{alert_id}")).body
-    except apiclient.ApiProblem as problem:
-        if problem.status == 404:
-            raise NotFound("no such alert") from None
-        raise
-
-
 async def _alert_page(request: web.Request, *, errors: dict[str, str] | None = None, status: int = 200,
                       chosen: dict[str, str] | None = None) -> web.Response:
-    alert = await _find_alert(request, _alert_id(request))
+    # open or decided, read by its id (the API writes the audit row; its 404 "no such alert" is the page's)
+    alert = (await api(request, "GET", f"/api/v1/alerts/{_alert_id(request)}")).body
     recorded = ((alert["subject"] or {}).get("recorded") or {}).get("person")
     rows = compare(recorded, (alert["candidate"] or {}).get("person"), (alert["explanation"] or {}).get("features", []))
     return page(request, "desk/alert.html", status=status, alert=alert, rows=rows,
