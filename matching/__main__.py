@@ -1,6 +1,7 @@
 """The matching command line (a stable interface: other tools call it).
 
-    python -m matching link LEFT.jsonl RIGHT.jsonl [--threshold P] [--workers N]   CSV left_id,right_id,probability
+    python -m matching link LEFT.jsonl RIGHT.jsonl [--threshold P] [--workers N] [--one-per-right]
+                                                                      CSV left_id,right_id,probability
     python -m matching explain A.json B.json                          each feature, then total and probability
     python -m matching evaluate LEFT.jsonl RIGHT.jsonl LINKS.csv      precision/recall/F1, blocking recall
     python -m matching train --dataset NAME LEFT RIGHT LINKS ... [--out PATH] [--report PATH] [--seed N]
@@ -99,15 +100,19 @@ def progress_printer(what: str) -> Callable[[int, int], None]:
 
 
 def cmd_link(args: argparse.Namespace, out: TextIO) -> int:
-    from .link import default_workers, link
+    from .link import best_per_right, default_workers, link
 
     left = read_records(args.left)
     right = None if _same_file(args.left, args.right) else read_records(args.right)
+    if args.one_per_right and right is None:
+        warn("--one-per-right needs two different files (deduplication has no left and right)")
+        return 2
     warn(f"link: preparing {len(left) + len(right or [])} records")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["left_id", "right_id", "probability"])
     workers = args.workers or default_workers()
-    for row in link(left, right, threshold=args.threshold, progress=progress_printer("link"), workers=workers):
+    rows = link(left, right, threshold=args.threshold, progress=progress_printer("link"), workers=workers)
+    for row in best_per_right(rows) if args.one_per_right else rows:
         writer.writerow([row.left_id, row.right_id, f"{row.probability:.6f}"])
     return 0
 
@@ -138,6 +143,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         doc = {"blocking_recall": result.blocking_recall, "candidate_pairs": len(result.scored),
                "links": len(result.truth), "seconds": round(elapsed, 2),
                "thresholds": [metrics(result, t) for t in DEFAULT_THRESHOLDS]}
+        if not result.dedup:
+            doc["one_per_right"] = [metrics(result, t, one_per_right=True) for t in DEFAULT_THRESHOLDS]
         out.write(json.dumps(doc, indent=2) + "\n")
     else:
         out.write("\n".join(report_lines(result)) + f"\n({elapsed:.1f} s)\n")
@@ -185,6 +192,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--threshold", type=float, default=0.5, help="report pairs at or above this probability")
     s.add_argument("--workers", type=int, default=None,
                    help="processes that score (default: the usable cores, at most 8; the output is the same)")
+    s.add_argument("--one-per-right", action="store_true",
+                   help="keep, for each right record, only its most probable left record (a register that holds "
+                        "each person once; exact ties are all kept)")
     s.set_defaults(run=cmd_link)
     s = sub.add_parser("explain", help="explain the score of two records (one JSON object per file)")
     s.add_argument("a")

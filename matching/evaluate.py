@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .link import scored_pairs
+from .link import Link, best_per_right, scored_pairs
 from .model import Model, default_model
 from .record import prepare
 
@@ -37,6 +37,7 @@ def normalise_links(links: Iterable[tuple[str, str]], dedup: bool) -> set[Pair]:
 class EvalResult:
     truth: set[Pair]
     scored: dict[Pair, float] = field(default_factory=dict)  # every candidate pair and its probability
+    dedup: bool = False  # one list against itself: pairs are unordered, there is no left and right
 
     @property
     def blocking_recall(self) -> float:
@@ -50,7 +51,7 @@ def evaluate(left: Sequence[Any], right: Sequence[Any] | None, links: Iterable[t
              progress: Callable[[int, int], None] | None = None) -> EvalResult:
     """Score all candidate pairs of ``left`` x ``right`` (or left with itself) and keep them with the truth."""
     dedup = right is None
-    result = EvalResult(normalise_links(links, dedup))
+    result = EvalResult(normalise_links(links, dedup), dedup=dedup)
     lp = [prepare(r, check_names=False) for r in left]
     rp = [prepare(r, check_names=False) for r in right] if right is not None else None
     floor = min(thresholds, default=0.0)
@@ -60,8 +61,15 @@ def evaluate(left: Sequence[Any], right: Sequence[Any] | None, links: Iterable[t
     return result
 
 
-def metrics(result: EvalResult, threshold: float) -> dict[str, float]:
+def metrics(result: EvalResult, threshold: float, one_per_right: bool = False) -> dict[str, float]:
+    """Precision, recall and F1 of the pairs at or above ``threshold``; ``one_per_right`` first keeps only each
+    right record's most probable left record(s) (``link.best_per_right``; two files only)."""
+    if one_per_right and result.dedup:
+        raise ValueError("one_per_right needs a left and a right list, not one list deduplicated")
     predicted = {p for p, prob in result.scored.items() if prob >= threshold}
+    if one_per_right:
+        kept = best_per_right(Link(p.left, p.right, result.scored[p]) for p in predicted)
+        predicted = {Pair(row.left_id, row.right_id) for row in kept}
     tp = len(predicted & result.truth)
     precision = tp / len(predicted) if predicted else 1.0
     recall = tp / len(result.truth) if result.truth else 1.0
@@ -88,5 +96,11 @@ def report_lines(result: EvalResult, thresholds: Sequence[float] = DEFAULT_THRES
              f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>7} {'predicted':>9}"]
     for t in thresholds:
         m = metrics(result, t)
+        lines.append(f"{t:>9.2f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['predicted']:>9}")
+    if result.dedup:
+        return lines
+    lines.append("each right record linked to its most probable left record only (link --one-per-right):")
+    for t in thresholds:
+        m = metrics(result, t, one_per_right=True)
         lines.append(f"{t:>9.2f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['predicted']:>9}")
     return lines

@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from . import magic
@@ -90,6 +90,20 @@ def link_prepared(left: Sequence[Prepared], right: Sequence[Prepared] | None, th
                   model: Model | None = None, progress: Progress | None = None) -> Iterator[Link]:
     """Yield (left_id, right_id, probability) for every candidate pair at or above ``threshold``."""
     yield from _above(scored_pairs(left, right, threshold, model, progress), threshold)
+
+
+def best_per_right(links: Iterable[Link]) -> list[Link]:
+    """The many-to-one rule, for partner records linked against a register that holds each person once: each
+    right record keeps only its most probable left record (all of them on an exact tie, which nothing in the
+    records can break); a left record may keep several right records (one person seen by two partners).
+    The links keep their order. Namesakes and relatives that score above the threshold beside the true
+    person are dropped; a true pair is lost only when a look-alike outscores it (docs/matching.md)."""
+    rows = list(links)
+    best: dict[str, float] = {}
+    for row in rows:
+        if row.probability > best.get(row.right_id, -1.0):
+            best[row.right_id] = row.probability
+    return [row for row in rows if row.probability == best[row.right_id]]
 
 
 def default_workers() -> int:
