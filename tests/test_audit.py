@@ -147,11 +147,41 @@ async def test_auditor_reads_the_log_and_the_read_is_audited(client, officers, o
 
 
 @pytest.mark.parametrize("params,field", [({"limit": "0"}, "limit"), ({"since": "yesterday"}, "since"),
-                                          ({"bogus": "1"}, "bogus"), ({"after": "-1"}, "after")])
+                                          ({"bogus": "1"}, "bogus"), ({"after": "-1"}, "after"),
+                                          ({"order": "sideways"}, "order"), ({"before": "0"}, "before"),
+                                          ({"before": str(2**62 + 1)}, "before")])
 async def test_audit_read_rejects_bad_parameters(client, officers, params, field):
     resp = await client.get("/api/v1/audit", params=params, headers=officers["auditor"].headers(purpose="audit"))
     assert resp.status == 400
     assert (await resp.json())["error"]["field"] == field
+
+
+async def test_audit_read_newest_first_pages_back_with_before(client, officers, owner_conn):
+    headers = officers["auditor"].headers(purpose="audit")
+    while await owner_conn.fetchval("SELECT count(*) FROM audit_log") < 12:  # each read writes a row
+        await client.get("/api/v1/audit", params={"limit": "1"}, headers=headers)
+    latest = await owner_conn.fetchval("SELECT max(id) FROM audit_log")
+    first = await (await client.get("/api/v1/audit", params={"order": "newest", "limit": "5"}, headers=headers)).json()
+    ids = [item["id"] for item in first["items"]]
+    assert first["order"] == "newest" and first["next_after"] is None
+    assert ids == sorted(ids, reverse=True) and len(ids) == 5 and ids[0] >= latest  # the newest row first
+    assert first["next_before"] == ids[-1]
+    resp = await client.get("/api/v1/audit", params={"order": "newest", "before": str(ids[-1]), "limit": "5"},
+                            headers=headers)
+    second = [item["id"] for item in (await resp.json())["items"]]
+    assert resp.status == 200 and second and max(second) < ids[-1] and second == sorted(second, reverse=True)
+    expected = await owner_conn.fetch("SELECT id FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT 5", ids[-1])
+    assert second == [r["id"] for r in expected]  # no row skipped between the pages
+    read = await owner_conn.fetchrow(
+        "SELECT detail FROM audit_log WHERE action = 'audit.read' ORDER BY id DESC LIMIT 1")
+    assert read["detail"]["filters"] == {"order": "newest", "limit": "5"}  # the cursor is not a filter
+    oldest = await (await client.get("/api/v1/audit", params={"limit": "3"}, headers=headers)).json()
+    assert oldest["order"] == "oldest" and oldest["next_before"] is None
+    assert [i["id"] for i in oldest["items"]] == sorted(i["id"] for i in oldest["items"])
+    lo, hi = ids[-1], ids[0]  # both bounds: the rows strictly between, in either order
+    stretch = await (await client.get("/api/v1/audit", params={"after": str(lo), "before": str(hi)},
+                                      headers=headers)).json()
+    assert [i["id"] for i in stretch["items"]] == sorted(ids[1:-1])
 
 
 async def test_purpose_is_required_to_read_the_audit_log(client, officers):

@@ -95,7 +95,7 @@ async def test_the_verify_page_shows_the_result_and_a_failure(auditor_web, owner
     async with tampered(owner_conn) as bad_id:
         html = await (await web.get("/audit/verify")).text()
     assert "Verification FAILED" in html and f"First row that does not fit: {bad_id}" in html
-    assert f'href="/audit?after={bad_id - 1}&amp;limit=50&amp;purpose=audit"' in html
+    assert f'href="/audit?order=oldest&amp;after={bad_id - 1}&amp;limit=50&amp;purpose=audit"' in html
 
 
 async def test_the_verify_page_continues_where_its_stretch_stopped(auditor_web, monkeypatch):
@@ -152,15 +152,24 @@ async def test_the_log_filters_by_action_user_outcome_and_time(client, officers,
 
 async def test_paging_follows_the_row_ids(client, officers, auditor_web, owner_conn):
     _, web = auditor_web
-    while await owner_conn.fetchval("SELECT count(*) FROM audit_log") < 60:  # reads that write an audit row
+    while await owner_conn.fetchval("SELECT count(*) FROM audit_log") < 110:  # reads that write an audit row
         await client.get("/api/v1/records", headers=officers["registrar"].headers("data_quality"))
     html = await (await web.get("/audit", params={"limit": "50", "purpose": "audit"})).text()
-    first = _rows(html)
-    assert len(first) == 50
+    first = _rows(html)  # newest first unless asked otherwise
+    assert len(first) == 50 and [int(r["id"]) for r in first] == sorted((int(r["id"]) for r in first), reverse=True)
+    assert '<option value="newest" selected>Newest first</option>' in html
     found = re.search(r'href="(/audit\?[^"]+)" id="audit-next"', html)
-    assert found is not None and "after=" + first[-1]["id"] in unescape(found.group(1))
+    assert found is not None and "before=" + first[-1]["id"] in unescape(found.group(1))
     second = _rows(await (await web.get(unescape(found.group(1)))).text())
-    assert second and int(second[0]["id"]) > int(first[-1]["id"])
+    assert second and int(second[0]["id"]) < int(first[-1]["id"])
+    html = await (await web.get("/audit", params={"limit": "50", "order": "oldest", "purpose": "audit"})).text()
+    oldest = _rows(html)
+    assert len(oldest) == 50 and int(oldest[0]["id"]) < int(oldest[-1]["id"])
+    found = re.search(r'href="(/audit\?[^"]+)" id="audit-next"', html)
+    assert found is not None and "after=" + oldest[-1]["id"] in unescape(found.group(1))
+    assert "order=oldest" in unescape(found.group(1))
+    after = _rows(await (await web.get(unescape(found.group(1)))).text())
+    assert after and int(after[0]["id"]) > int(oldest[-1]["id"])
 
 
 async def test_without_a_purpose_the_page_asks_for_it(auditor_web):

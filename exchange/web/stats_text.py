@@ -35,7 +35,8 @@ EN = {
     "stats.flag.child_watchlist_hit": "Child: possible match",
     "stats.alert.open": "Open", "stats.alert.confirmed": "Confirmed", "stats.alert.rejected": "Rejected",
     "audit.menu": "Audit log", "audit.verify_menu": "Chain verification",
-    "audit.title": "Audit log", "audit.intro": "Every read, change, search, disclosure and refusal, oldest first.",
+    "audit.title": "Audit log", "audit.intro": "Every read, change, search, disclosure and refusal.",
+    "audit.order": "Order", "audit.order.newest": "Newest first", "audit.order.oldest": "Oldest first",
     "audit.action": "Action", "audit.user": "User name", "audit.outcome": "Outcome", "audit.any": "Any",
     "audit.since": "From (UTC)", "audit.until": "Until (UTC)",
     "audit.limit": "Rows per page", "audit.filter": "Show", "audit.next": "Next page", "audit.first": "First page",
@@ -80,6 +81,7 @@ KM = {
     "audit.title": "កំណត់ហេតុសវនកម្ម", "audit.action": "សកម្មភាព", "audit.user": "ឈ្មោះអ្នកប្រើ",
     "audit.outcome": "លទ្ធផល", "audit.any": "ទាំងអស់", "audit.filter": "បង្ហាញ", "audit.next": "ទំព័របន្ទាប់",
     "audit.first": "ទំព័រដំបូង", "audit.none": "គ្មានជួរណាត្រូវនឹងតម្រងទាំងនេះទេ។",
+    "audit.order": "លំដាប់", "audit.order.newest": "ថ្មីបំផុតមុន", "audit.order.oldest": "ចាស់បំផុតមុន",
     "audit.verify.title": "ការផ្ទៀងផ្ទាត់ខ្សែសង្វាក់សវនកម្ម",
     "audit.verify.failed": "ការផ្ទៀងផ្ទាត់បរាជ័យ៖ កំណត់ហេតុសវនកម្មត្រូវបានកែប្រែ។",
 }
