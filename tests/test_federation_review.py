@@ -135,3 +135,15 @@ async def test_a_new_partner_version_supersedes_the_open_item(client, officers, 
                                      item["id"]) == "superseded"
     resp = await _decide(client, officers["liaison"], item["id"], "confirm", "identity_verified")
     assert resp.status == 409
+
+
+async def test_the_list_pairs_each_item_with_its_own_register_record(client, officers, owner_conn):
+    # our records are read in one query for the whole page: each item must still get its own
+    items = [await queued_match(client, officers, owner_conn) for _ in range(3)]
+    resp = await client.get(QUEUE, params={"limit": "200"}, headers=officers["liaison"].headers("review"))
+    listed = {i["id"]: i for i in (await resp.json())["items"]}
+    assert resp.status == 200
+    for item in items:
+        ours = listed[item["id"]]["register_record"]
+        assert ours["id"] == item["pid"] and ours["person"]["names"][0]["family"] == item["family"]
+        assert ours["version"] == 1 and ours["person"]["birth_date"] == item["birth"]

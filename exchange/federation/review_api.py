@@ -52,8 +52,13 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-async def _item(conn: asyncpg.Connection, row: asyncpg.Record) -> dict[str, Any]:
-    ours = await registry_store.fetch(conn, row["person_id"])
+async def _items(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    """The items of ``rows``, with our records' current versions read in one query."""
+    ours = await registry_store.fetch_current(conn, (r["person_id"] for r in rows))
+    return [_item(r, ours.get(r["person_id"])) for r in rows]
+
+
+def _item(row: asyncpg.Record, ours: asyncpg.Record | None) -> dict[str, Any]:
     return {
         "id": row["id"], "status": row["status"], "created_at": _iso(row["created_at"]),
         "probability": row["probability"], "explanation": row["explanation"],
@@ -87,7 +92,7 @@ async def list_review(request: web.Request) -> web.Response:
     limit = params.int_param(request, "limit", 50, 1, 200)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         rows = await conn.fetch(_ITEMS, status, None, limit)
-        items = [await _item(conn, r) for r in rows]
+        items = await _items(conn, rows)
         await audit.write(conn, actor(request), audit.Entry(
             "partner_match.review.view", record_ids=_refs(rows), detail={"status": status, "count": len(rows)}))
     return web.json_response({"items": items})
@@ -99,7 +104,7 @@ async def read_review(request: web.Request) -> web.Response:
     candidate = _candidate_id(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         rows = await conn.fetch(_ITEMS, "all", candidate, 1)
-        item = await _item(conn, rows[0]) if rows else None
+        item = (await _items(conn, rows))[0] if rows else None
         await audit.write(conn, actor(request), audit.Entry(
             "partner_match.review.view", "ok" if rows else "not_found", _refs(rows), {"count": len(rows)}))
     if item is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ SELECT p.id, p.created_at AS person_created_at, p.updated_at, p.current_version,
 FROM persons p JOIN record_versions v ON v.person_id = p.id
 """
 _FETCH = _SELECT + " WHERE p.id = $1 AND v.version = coalesce($2, p.current_version)"
+_FETCH_CURRENT = _SELECT + " WHERE p.id = ANY($1::uuid[]) AND v.version = p.current_version"
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,12 @@ async def insert_withdrawal(conn: asyncpg.Connection, rid: uuid.UUID, previous: 
 async def fetch(conn: asyncpg.Connection, rid: uuid.UUID, version: int | None = None) -> asyncpg.Record | None:
     """One version of a record (the current one when ``version`` is None), or None."""
     return await conn.fetchrow(_FETCH, rid, version)
+
+
+async def fetch_current(conn: asyncpg.Connection, rids: Iterable[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+    """The current versions of several records in one query, by id (ids not found are absent)."""
+    rows = await conn.fetch(_FETCH_CURRENT, list(set(rids)))
+    return {row["id"]: row for row in rows}
 
 
 async def history(conn: asyncpg.Connection, rid: uuid.UUID) -> list[asyncpg.Record]:
