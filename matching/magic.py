@@ -119,14 +119,21 @@ M_PSEUDO_COUNT = 0.05
 U_RANDOM_PAIRS = 40_000
 # EM starts from this share of matches among candidate pairs.
 EM_START_PRIOR = 0.2
-# Term-frequency discount of an exact name agreement: tokens in fewer than this share of the indexed
-# records get no discount; at most this many bits are taken off; below this many records, no discount.
-TF_MIN_FREQUENCY = 0.002
-TF_MAX_DISCOUNT = 4.0
+# Term frequency (matching/frequency.py, Model.score_above). Below this many indexed records, no adjustment.
 TF_MIN_RECORDS = 1000
-# The name levels the discount applies to: those whose agreement is the shared tokens themselves, all of them
-# ("exact") or one part ("weak": a common family name is what relatives and strangers share). "strong" and
-# "fuzzy" agree by sound or spelling, whose chance the frequency of one spelling does not measure.
+# The weak-name discount: tokens in fewer than this share of the indexed records get no discount.
+TF_MIN_FREQUENCY = 0.002
+# No term-frequency adjustment takes more than this many bits off a name agreement ...
+TF_MAX_DISCOUNT = 4.0
+# ... or adds more than this many to an exact one (a whole name rarer than the average agreeing name). One record
+# holding a name says "rare", not how rare: in a register of a million, log2(u_exact / f) would reach +9 bits.
+# At the 2,000-odd records of the evaluation sets the boost never exceeds +0.4, so this bound is not tuned on them.
+TF_MAX_BOOST = 2.0
+# The name levels adjusted: those whose agreement is the shared tokens themselves, all of them ("exact": by the
+# frequency of the shared whole name, both ways; by the rarest shared token, discount only, when the whole-name
+# frequency is unknown) or one part ("weak": discount by the shared token; a common family name is what relatives
+# and strangers share). "strong" and "fuzzy" agree by sound or spelling, whose chance the frequency of one
+# spelling does not measure (a whole-sound frequency for "strong" was tried: docs/matching.md).
 TF_NAME_LEVELS = frozenset({"exact", "weak"})
 
 # Blocking and the candidate index (matching/index.py).

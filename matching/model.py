@@ -15,9 +15,11 @@ probability is the calibrated logistic ``p = 1 / (1 + 2 ** -(slope * W + interce
 ``intercept`` are fitted on labelled training pairs because the independence assumption of Fellegi-Sunter
 makes raw weights over-confident (see docs/matching.md for the reliability check on held-out pairs).
 
-Common name tokens ("Nguyen", "Sok") agree by chance far more often than rare ones; when the caller gives
-token frequencies (the index and the linker do), an exact or weak name agreement is discounted by how common
-the shared tokens are (Splink's term-frequency adjustment, capped by ``TF_MAX_DISCOUNT``).
+Common names agree by chance far more often than rare ones; when the caller gives frequencies (the index and
+the linker do), an exact name agreement is adjusted both ways by how common the shared *whole* name is
+(Splink's term-frequency adjustment, ``matching.frequency``, bounded by ``TF_MAX_BOOST`` and
+``TF_MAX_DISCOUNT``), and a weak one (one part agrees) is discounted by how common the shared token is.
+How the adjustment is made is part of the model's version (``TERM_FREQUENCY``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any, NamedTuple
 from . import magic
 from .dates import DATE_LEVELS, compare_birth_dates
 from .documents import DOCUMENT_LEVELS, compare_documents
+from .frequency import whole_name_adjustment
 from .name_parts import NAME_PART_GROUPS, NAME_PART_LEVELS, compare_name_parts
 from .names import NAME_LEVELS, compare_names
 from .other import (
@@ -54,6 +57,13 @@ TokenFrequency = Callable[[str], float]
 
 
 _NO_LEVELS: frozenset[str] = frozenset()
+
+# How the term-frequency adjustment is made, declared once: it changes scores without changing a trained weight,
+# so it is part of the model's version. "exact": by the shared whole name's frequency, both ways, bounded; by the
+# rarest shared token (discount only) when that frequency is unknown. "weak": by the rarest shared token.
+TERM_FREQUENCY = {"exact": "whole-name", "weak": "rarest-token", "min_records": magic.TF_MIN_RECORDS,
+                  "min_frequency": magic.TF_MIN_FREQUENCY, "max_discount": magic.TF_MAX_DISCOUNT,
+                  "max_boost": magic.TF_MAX_BOOST}
 
 # The order in which score_above compares: features that can add the most weight first (so that the bound
 # on the rest falls fast), the costly name comparison last.
@@ -173,7 +183,8 @@ class Model:
         rest = 0.0
         for k in reversed(order):
             best_rest[k] = rest
-            rest += max([0.0, *self.weights[features[k].name].values()])
+            boost = magic.TF_MAX_BOOST if features[k].name == "name" else 0.0  # a rare whole name adds this
+            rest += max([0.0, *self.weights[features[k].name].values()]) + boost
         # What score_above needs of each feature, in comparison order, looked up once here (it runs millions of
         # times): position, name, field, comparison, the feature it refines, its weights, the best rest, and
         # whether its level must be kept (another feature refines it) or term-frequency discounted.
@@ -182,8 +193,10 @@ class Model:
             (k, f.name, f.field, f.compare_values, f.refines, self.weights[f.name], best_rest[k],
              f.name in refined, magic.TF_NAME_LEVELS if f.name == "name" else _NO_LEVELS)
             for k, f in ((k, features[k]) for k in order))
+        # u of an exact name agreement: the average the whole-name frequency is compared with
+        self.u_exact = float(params["features"].get("name", {}).get("exact", {}).get("u", 0.0))
         floors = {f.name: f.floor for f in features if f.floor is not None}
-        digest = hashlib.sha256(json.dumps([params, floors], sort_keys=True).encode()).hexdigest()[:10]
+        digest = hashlib.sha256(json.dumps([params, floors, TERM_FREQUENCY], sort_keys=True).encode()).hexdigest()[:10]
         self.version = f"{params.get('name', 'fs')}-{digest}"
 
     def probability(self, weight: float) -> float:
@@ -203,8 +216,9 @@ class Model:
         """``score``, or None as soon as the pair provably cannot reach ``threshold``.
 
         Features are compared cheapest first (the name, the costliest, last); after each one the best
-        weight the remaining features could still add bounds the total from above. The term-frequency
-        discount only lowers a weight, so the bound holds and no pair at or above the threshold is lost.
+        weight the remaining features could still add bounds the total from above (for the name, its best
+        level plus ``TF_MAX_BOOST``, the most a rare whole name adds), so no pair at or above the threshold
+        is lost.
         """
         total = self.prior_weight
         floor = self.weight_floor(threshold)
@@ -225,10 +239,7 @@ class Model:
                     w = 0.0
                     detail = f"{detail} (level not in model, neutral)"
                 if tf is not None and level in tf_levels:
-                    discount, why = tf_discount(a, b, w, tf)
-                    if discount:
-                        w -= discount
-                        detail = f"{detail}; {why}"
+                    w, detail = self._term_frequency(a, b, level, w, detail, tf)
             total += w
             found.append((k, level, w, detail))
             if total + rest < floor:
@@ -237,6 +248,18 @@ class Model:
         features = self.features
         scores = tuple(FeatureScore(features[k].name, level, w, detail) for k, level, w, detail in found)
         return Match(self.probability(total), total, scores, self.version)
+
+    def _term_frequency(self, a: Prepared, b: Prepared, level: str, w: float, detail: str,
+                        tf: TokenFrequency) -> tuple[float, str]:
+        """The name weight and detail after the term-frequency adjustment (``TERM_FREQUENCY``)."""
+        if level == "exact":
+            bits, why = whole_name_adjustment(a, b, self.u_exact, tf)
+            if why:
+                return w + bits, f"{detail}; {why}"
+        discount, why = tf_discount(a, b, w, tf)
+        if discount:
+            return w - discount, f"{detail}; {why}"
+        return w, detail
 
     def weight_floor(self, threshold: float) -> float:
         """The total weight below which the probability is below ``threshold`` (-inf for 0)."""
@@ -265,7 +288,8 @@ class Model:
 
 
 def tf_discount(a: Prepared, b: Prepared, weight: float, tf: TokenFrequency) -> tuple[float, str]:
-    """Discount an exact or weak name agreement (``magic.TF_NAME_LEVELS``) when every shared token is common.
+    """Discount a weak name agreement (or an exact one whose whole-name frequency is unknown) when every shared
+    token is common.
 
     The trained u of a name level is an average over all names; a pair sharing only very common tokens
     agrees by chance more often. Following Splink, the adjusted weight uses the frequency of the *rarest*

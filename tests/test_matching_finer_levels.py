@@ -75,7 +75,6 @@ def person(rid: str, full: str, family: str, given: str, **more: object) -> dict
 NAME_CASES = [
     # (name a, name b, name level, discounted when the shared tokens are common)
     (("Yi Vichhea", "Yi", "Vichhea"), ("Yi Pich", "Yi", "Pich"), "weak", True),        # brothers
-    (("Sok Dara", "Sok", "Dara"), ("Dara Sok", "Sok", "Dara"), "exact", True),
     (("Somchai Jaidee", "Jaidee", "Somchai"), ("Somchay Jaidee", "Jaidee", "Somchay"), "strong", False),
     (("Sok Dara", "Sok", "Dara"), ("Sok Dary", "Sok", "Dary"), "fuzzy", False),
 ]
@@ -92,6 +91,7 @@ def test_which_name_levels_are_discounted(a: tuple, b: tuple, level: str, discou
     common = model.score(pa, pb, tf=lambda _tok: 0.2)
     rare = model.score(pa, pb, tf=lambda _tok: 1e-5)
     assert rare.weight == plain.weight  # rare tokens: nothing changes
+    # (an exact agreement is adjusted by its whole name both ways: tests/test_matching_frequency.py)
     if discounted:
         assert common.weight == pytest.approx(plain.weight - magic.TF_MAX_DISCOUNT)
         assert "common name tokens" in next(f for f in common.features if f.name == "name").detail

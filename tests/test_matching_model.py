@@ -136,13 +136,14 @@ def test_unknown_level_is_neutral_not_a_crash() -> None:
     assert sex.weight == 0.0 and "not in model" in sex.detail
 
 
-def test_common_tokens_are_discounted() -> None:
+def test_common_names_are_discounted_rare_ones_count_more() -> None:
+    # an exact name agreement is adjusted by the frequency of the whole name, both ways, within the bounds
     a, b = prepare(BASE), prepare(rec(id="b"))
     plain = model.score(a, b)
-    common = model.score(a, b, tf=lambda _tok: 0.2)
-    rare = model.score(a, b, tf=lambda _tok: 1e-5)
-    assert common.weight < plain.weight
-    assert rare.weight == plain.weight
+    common = model.score(a, b, tf=lambda _key: 0.2)
+    rare = model.score(a, b, tf=lambda _key: 1e-5)
+    assert common.weight == pytest.approx(plain.weight - magic.TF_MAX_DISCOUNT)
+    assert rare.weight == pytest.approx(plain.weight + magic.TF_MAX_BOOST)
 
 
 # --- training -----------------------------------------------------------------------------------------------

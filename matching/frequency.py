@@ -1,0 +1,70 @@
+"""How common a whole name is: the term-frequency adjustment of an exact name agreement.
+
+The trained u of "the names agree exactly" is an average over all names, but two records that share a *rare*
+name agree by chance far less often than two that share a common one. Splink's term-frequency adjustment takes,
+for the value the pair agrees on, u = that value's frequency among the indexed records, so the agreement weighs
+
+    log2(m / f_name) = log2(m / u_exact) + log2(u_exact / f_name)
+
+i.e. the trained weight plus an adjustment: positive for a name rarer than the average agreeing name, negative
+for a common one, bounded by ``magic.TF_MAX_BOOST`` above and ``magic.TF_MAX_DISCOUNT`` below.
+
+The value is the *whole* name, its folded tokens in sorted order ("dara sok" for both Sok Dara and Dara Sok),
+not its rarest token: "Long Anu" can be a rare name although "Long" and "Anu" are both common, and a namesake
+is someone with the whole name. The index counts these values beside the name tokens (``frequency_keys``, one
+count per record and value) and answers their share of its records through the same frequency function.
+
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from . import magic
+from .names import NameKey
+from .record import Prepared
+
+# Prefix of a whole-name value among the counted keys (a folded name token never holds "=").
+WHOLE_NAME = "="
+
+
+@lru_cache(maxsize=1 << 16)
+def _values(key: NameKey) -> frozenset[str]:
+    """The whole-name values of one name and its spelling variants; cached, so records that share a name share
+    the strings (an index of a million records holds each distinct name once)."""
+    return frozenset(WHOLE_NAME + " ".join(v.sorted_tokens) for v in (key, *key.variants))
+
+
+def whole_names(keys: Iterable[NameKey]) -> frozenset[str]:
+    """The whole-name values of a record's names (aliases and Thai royin variants included)."""
+    out: frozenset[str] = frozenset()
+    for key in keys:
+        out |= _values(key)
+    return out
+
+
+def frequency_keys(p: Prepared) -> frozenset[str]:
+    """Everything an index counts for one record: its folded name tokens (the weak-name discount reads them)
+    and its whole names (the exact-name adjustment reads them)."""
+    return p.name_tokens | whole_names(p.names)
+
+
+def whole_name_adjustment(a: Prepared, b: Prepared, u_exact: float,
+                          frequency: Callable[[str], float]) -> tuple[float, str]:
+    """Bits to add to an exact name agreement for how common the shared whole name is, and the detail.
+
+    The rarest whole name the two records share decides (an alias shared counts). Returns (0.0, "") when the
+    frequency is unknown: the names agree only when joined ("Sokha" / "Sok Ha"), the index is too small
+    (``TF_MIN_RECORDS``) or it does not count whole names; the caller then falls back to the token discount.
+    """
+    shared = whole_names(a.names) & whole_names(b.names)
+    if not shared or u_exact <= 0.0:
+        return 0.0, ""
+    f = min(frequency(value) for value in shared)
+    if f <= 0.0:
+        return 0.0, ""
+    bits = max(-magic.TF_MAX_DISCOUNT, min(magic.TF_MAX_BOOST, math.log2(u_exact / f)))
+    return bits, f"{'rare' if bits >= 0 else 'common'} whole name ({bits:+.1f})"
