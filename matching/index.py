@@ -37,6 +37,7 @@ import numpy as np
 
 from . import magic
 from .documents import document_blocking_keys
+from .frequency import frequency_keys
 from .model import Match, Model, default_model
 from .names import blocking_tokens
 from .record import Prepared, prepare
@@ -113,7 +114,8 @@ class IndexState:
     """Everything a ``CandidateIndex`` holds besides its model, for saving it and building it again without
     preparing any record (``CandidateIndex.export_state`` / ``from_state``). ``records`` is indexed by internal
     id, with ``None`` where a record was removed; a posting is an int while it has one entry, else an
-    ``array('i')`` of internal ids; ``token_counts`` counts the records holding each folded name token."""
+    ``array('i')`` of internal ids; ``token_counts`` counts the records holding each folded name token and each
+    whole name (``frequency.frequency_keys``)."""
 
     records: list[Prepared | None]
     postings: dict[str, Posting]
@@ -197,7 +199,7 @@ class CandidateIndex:
                 postings[key] = array("i", (cur, iid))
             else:
                 cur.append(iid)
-        self._token_counts.update(p.name_tokens)
+        self._token_counts.update(frequency_keys(p))
         return iid
 
     def replace(self, record: Any) -> Prepared:
@@ -225,7 +227,7 @@ class CandidateIndex:
                 cur.remove(iid)
                 if len(cur) == 1:
                     self._postings[key] = cur[0]
-        for token in p.name_tokens:
+        for token in frequency_keys(p):
             left = self._token_counts[token] - 1
             if left > 0:
                 self._token_counts[token] = left
@@ -258,7 +260,8 @@ class CandidateIndex:
         return None if iid is None else self._records[iid]
 
     def token_frequency(self, token: str) -> float:
-        """Share of indexed records whose names contain ``token`` (0 while the index is too small to tell)."""
+        """Share of indexed records whose names contain ``token``, a folded name token or a whole name
+        (``frequency.WHOLE_NAME`` and its sorted tokens); 0 while the index is too small to tell."""
         if self._live < magic.TF_MIN_RECORDS:
             return 0.0
         return self._token_counts.get(token, 0) / self._live
