@@ -20,8 +20,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator
 
 from . import magic
 from .names import NameKey
@@ -31,19 +30,19 @@ from .record import Prepared
 WHOLE_NAME = "="
 
 
-@lru_cache(maxsize=1 << 16)
-def _values(key: NameKey) -> frozenset[str]:
-    """The whole-name values of one name and its spelling variants; cached, so records that share a name share
-    the strings (an index of a million records holds each distinct name once)."""
-    return frozenset(WHOLE_NAME + " ".join(v.sorted_tokens) for v in (key, *key.variants))
+def _value(key: NameKey) -> str:
+    return WHOLE_NAME + " ".join(key.sorted_tokens)
+
+
+def _with_variants(keys: Iterable[NameKey]) -> Iterator[NameKey]:
+    for key in keys:
+        yield key
+        yield from key.variants
 
 
 def whole_names(keys: Iterable[NameKey]) -> frozenset[str]:
     """The whole-name values of a record's names (aliases and Thai royin variants included)."""
-    out: frozenset[str] = frozenset()
-    for key in keys:
-        out |= _values(key)
-    return out
+    return frozenset(_value(v) for v in _with_variants(keys))
 
 
 def frequency_keys(p: Prepared) -> frozenset[str]:
@@ -60,11 +59,14 @@ def whole_name_adjustment(a: Prepared, b: Prepared, u_exact: float,
     frequency is unknown: the names agree only when joined ("Sokha" / "Sok Ha"), the index is too small
     (``TF_MIN_RECORDS``) or it does not count whole names; the caller then falls back to the token discount.
     """
-    shared = whole_names(a.names) & whole_names(b.names)
-    if not shared or u_exact <= 0.0:
+    if u_exact <= 0.0:
         return 0.0, ""
-    f = min(frequency(value) for value in shared)
-    if f <= 0.0:
+    f = math.inf
+    for ka in _with_variants(a.names):  # usually one name a side: one comparison, no sets built
+        for kb in _with_variants(b.names):
+            if ka.sorted_tokens == kb.sorted_tokens:
+                f = min(f, frequency(_value(ka)))
+    if f <= 0.0 or f == math.inf:
         return 0.0, ""
     bits = max(-magic.TF_MAX_DISCOUNT, min(magic.TF_MAX_BOOST, math.log2(u_exact / f)))
     return bits, f"{'rare' if bits >= 0 else 'common'} whole name ({bits:+.1f})"

@@ -177,21 +177,24 @@ class Model:
             floor = -magic.MAX_LEVEL_WEIGHT if feature.floor is None else feature.floor
             self.weights[feature.name] = {level: max(floor, weight_of(mu["m"], mu["u"]))
                                           for level, mu in table.items()}
-        # best_rest[k]: the most the features compared after feature k could still add
+        # best_rest[k]: the most the features compared after feature k could still add (before the term-frequency
+        # boost of an exact name); boost_ahead[k]: whether the name is compared after feature k
         order = sorted(range(len(features)), key=lambda k: _ORDER.get(features[k].name, 5))
         best_rest: dict[int, float] = {}
-        rest = 0.0
+        boost_ahead: dict[int, bool] = {}
+        rest, name_ahead = 0.0, False
         for k in reversed(order):
-            best_rest[k] = rest
-            boost = magic.TF_MAX_BOOST if features[k].name == "name" else 0.0  # a rare whole name adds this
-            rest += max([0.0, *self.weights[features[k].name].values()]) + boost
+            best_rest[k], boost_ahead[k] = rest, name_ahead
+            rest += max([0.0, *self.weights[features[k].name].values()])
+            name_ahead = name_ahead or features[k].name == "name"
         # What score_above needs of each feature, in comparison order, looked up once here (it runs millions of
         # times): position, name, field, comparison, the feature it refines, its weights, the best rest, and
-        # whether its level must be kept (another feature refines it) or term-frequency discounted.
+        # whether its level must be kept (another feature refines it) or term-frequency adjusted, and whether the
+        # name is still to come.
         refined = {f.refines for f in features if f.refines}
         self._steps = tuple(
             (k, f.name, f.field, f.compare_values, f.refines, self.weights[f.name], best_rest[k],
-             f.name in refined, magic.TF_NAME_LEVELS if f.name == "name" else _NO_LEVELS)
+             f.name in refined, magic.TF_NAME_LEVELS if f.name == "name" else _NO_LEVELS, boost_ahead[k])
             for k, f in ((k, features[k]) for k in order))
         # u of an exact name agreement: the average the whole-name frequency is compared with
         self.u_exact = float(params["features"].get("name", {}).get("exact", {}).get("u", 0.0))
@@ -216,15 +219,17 @@ class Model:
         """``score``, or None as soon as the pair provably cannot reach ``threshold``.
 
         Features are compared cheapest first (the name, the costliest, last); after each one the best
-        weight the remaining features could still add bounds the total from above (for the name, its best
-        level plus ``TF_MAX_BOOST``, the most a rare whole name adds), so no pair at or above the threshold
-        is lost.
+        weight the remaining features could still add bounds the total from above, so no pair at or above
+        the threshold is lost. Before the name, that bound includes what a rare whole name would add to an
+        exact agreement: ``TF_MAX_BOOST`` at most, and, for a pair within that margin of the threshold, the
+        pair's own boost (0 unless the two records share a whole name), so the bound stays tight.
         """
         total = self.prior_weight
         floor = self.weight_floor(threshold)
         found: list[tuple[int, str, float, str]] = []
         kept: dict[str, str] = {}
-        for k, name, field, compare, refines, table, rest, keep, tf_levels in self._steps:
+        boost: float | None = None  # what a shared rare whole name would add, computed only when needed
+        for k, name, field, compare, refines, table, rest, keep, tf_levels, boost_ahead in self._steps:
             if refines is None:
                 level, _, detail = compare(getattr(a, field), getattr(b, field))
             else:
@@ -243,7 +248,12 @@ class Model:
             total += w
             found.append((k, level, w, detail))
             if total + rest < floor:
-                return None
+                if not boost_ahead or tf is None or total + rest + magic.TF_MAX_BOOST < floor:
+                    return None
+                if boost is None:
+                    boost = max(0.0, whole_name_adjustment(a, b, self.u_exact, tf)[0])
+                if total + rest + boost < floor:
+                    return None
         found.sort()
         features = self.features
         scores = tuple(FeatureScore(features[k].name, level, w, detail) for k, level, w, detail in found)
