@@ -2,10 +2,10 @@
 
 febrl3 (dedup, 5,000 records, 6,538 true pairs): F1 >= 0.995 at the default threshold 0.5.
 Cross-border set (bench/crossborder/generate.py, default size, seed 7; the shipped weights were trained on
-seed 1, never on these people): blocking recall >= 0.995. Its F1 target of the issue is 0.95, not yet met;
-this test guards the measured level instead, minus a margin: 0.945 (P 0.959) with the finer birth-date
-levels and the term-frequency discount of weak name agreements (0.920 before them, 0.914 before the
-name-parts refinement; see docs/matching.md).
+seed 1, never on these people): blocking recall >= 0.995. Its F1 target of the issue, 0.95, is met since the
+whole-name term-frequency adjustment of exact names (F1 0.9509, P 0.950, R 0.952; 0.945 / P 0.959 before it,
+0.920 before the finer birth-date levels; see docs/matching.md); this test guards the measured level minus a
+margin, so that small changes elsewhere in preparation do not fail it: F1 >= 0.945, P >= 0.94, R >= 0.945.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def crossborder_result(crossborder: Path) -> EvalResult:
 def test_crossborder_blocking_recall_and_f1(crossborder_result: EvalResult) -> None:
     m = metrics(crossborder_result, 0.5)
     assert crossborder_result.blocking_recall >= 0.995
-    assert m["precision"] >= 0.945, m
-    assert m["f1"] >= 0.935, m
+    assert m["precision"] >= 0.94 and m["recall"] >= 0.945, m
+    assert m["f1"] >= 0.945, m
 
 
 def test_crossborder_probabilities_are_roughly_calibrated(crossborder_result: EvalResult) -> None:
