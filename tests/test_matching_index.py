@@ -8,6 +8,7 @@ from array import array
 import pytest
 
 from matching import magic
+from matching.frequency import WHOLE_NAME
 from matching.index import CandidateIndex, blocking_keys
 from matching.link import link
 from matching.record import prepare
@@ -122,6 +123,24 @@ def test_token_frequency_needs_enough_records(index: CandidateIndex, monkeypatch
     assert index.token_frequency("sok") == 0.0
     monkeypatch.setattr(magic, "TF_MIN_RECORDS", 10)
     assert index.token_frequency("sok") == pytest.approx(10 / len(index))
+
+
+def test_whole_names_are_counted_and_uncounted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the exact-name adjustment reads these counts (matching/frequency.py): add, replace and remove keep them true
+    monkeypatch.setattr(magic, "TF_MIN_RECORDS", 1)
+    idx = CandidateIndex()
+    for i in range(3):
+        idx.add(person(f"d{i}", "Sok", "Dara", f"19{70 + i}-01-02"))
+    idx.add(person("k", "Kim", "Dara", "1980-01-02"))
+    whole = WHOLE_NAME + "dara sok"
+    assert idx.token_frequency(whole) == pytest.approx(3 / 4) and idx.token_frequency("dara") == 1.0
+    idx.replace(person("d0", "Sok", "Pisey", "1970-01-02"))
+    assert idx.token_frequency(whole) == pytest.approx(2 / 4)
+    assert idx.token_frequency(WHOLE_NAME + "pisey sok") == pytest.approx(1 / 4)
+    assert idx.remove("d1") and idx.remove("d0")
+    assert idx.token_frequency(whole) == pytest.approx(1 / 2)
+    assert idx.token_frequency(WHOLE_NAME + "pisey sok") == 0.0
+    assert WHOLE_NAME + "pisey sok" not in idx.export_state().token_counts  # no zero counts are left behind
 
 
 def test_link_two_lists_and_dedup_each_pair_once() -> None:
