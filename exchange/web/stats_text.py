@@ -84,6 +84,41 @@ KM = {
     "audit.order": "លំដាប់", "audit.order.newest": "ថ្មីបំផុតមុន", "audit.order.oldest": "ចាស់បំផុតមុន",
     "audit.verify.title": "ការផ្ទៀងផ្ទាត់ខ្សែសង្វាក់សវនកម្ម",
     "audit.verify.failed": "ការផ្ទៀងផ្ទាត់បរាជ័យ៖ កំណត់ហេតុសវនកម្មត្រូវបានកែប្រែ។",
+    "stats.outcome.none": "គ្មានលទ្ធផលដែលបានកត់ត្រា",
+    "stats.outcome.cleared": "អនុញ្ញាតឲ្យឆ្លងកាត់", "stats.outcome.secondary_inspection": "ត្រួតពិនិត្យបន្ថែម",
+    "stats.outcome.referred_police": "បានបញ្ជូនទៅប៉ូលីស",
+    "stats.outcome.referred_social_affairs": "បានបញ្ជូនទៅសង្គមកិច្ច", "stats.outcome.refused": "បដិសេធមិនឲ្យឆ្លងកាត់",
+    "stats.action.clear": "គ្មានបញ្ហា", "stats.action.secondary_inspection": "ត្រួតពិនិត្យបន្ថែម",
+    "stats.action.refer": "បញ្ជូនបន្ត", "stats.action.hold": "ឃាត់ទុក",
+    "stats.flag.child_alone": "កុមារតែម្នាក់ឯង", "stats.flag.large_group": "ក្រុមធំ",
+    "stats.flag.unrelated_adult": "មនុស្សពេញវ័យមិនមែនសាច់ញាតិ", "stats.flag.no_consent_letter": "គ្មានលិខិតយល់ព្រម",
+    "stats.flag.document_expired": "ឯកសារផុតសុពលភាព", "stats.flag.mrz_invalid": "MRZ មិនត្រឹមត្រូវ",
+    "stats.flag.age_inconsistent": "អាយុមិនស្រប", "stats.flag.no_document": "គ្មានឯកសារ",
+    "stats.flag.companion_watchlist_hit": "មនុស្សពេញវ័យ៖ អាចត្រូវគ្នា",
+    "stats.flag.child_watchlist_hit": "កុមារ៖ អាចត្រូវគ្នា",
+    "stats.alert.open": "កំពុងបើក", "stats.alert.confirmed": "បានបញ្ជាក់", "stats.alert.rejected": "បានបដិសេធ",
+    "audit.intro": "រាល់ការអាន ការផ្លាស់ប្ដូរ ការស្វែងរក ការបង្ហាញព័ត៌មាន និងការបដិសេធ។",
+    "audit.since": "ពី (UTC)", "audit.until": "ដល់ (UTC)", "audit.limit": "ចំនួនជួរក្នុងមួយទំព័រ",
+    "audit.rows": "បង្ហាញ {n} ជួរ", "audit.more": "មានជួរបន្ថែមទៀតនៅទំព័របន្ទាប់។",
+    "audit.col.id": "ជួរ", "audit.col.time": "ពេលវេលា (UTC)", "audit.col.who": "អ្នកណា", "audit.col.role": "តួនាទី",
+    "audit.col.post": "ប៉ុស្តិ៍", "audit.col.purpose": "គោលបំណង", "audit.col.case_ref": "លេខសំណុំរឿង",
+    "audit.col.action": "សកម្មភាព", "audit.col.outcome": "លទ្ធផល", "audit.col.records": "លេខសម្គាល់កំណត់ត្រា",
+    "audit.col.sealed": "បានភ្ជាប់ក្នុងខ្សែសង្វាក់",
+    "audit.outcome.ok": "ជោគជ័យ", "audit.outcome.denied": "ត្រូវបានបដិសេធ", "audit.outcome.failed": "បរាជ័យ",
+    "audit.sealed": "តំណ {seq}", "audit.pending": "កំពុងរង់ចាំភ្ជាប់ក្នុងខ្សែសង្វាក់",
+    "audit.verify.intro": "គណនាឡើងវិញនូវ hash នៃជួរនីមួយៗនៃកំណត់ហេតុសវនកម្ម ចាប់ពីដើមខ្សែសង្វាក់៖ "
+                          "ជួរដែលត្រូវបានកែប្រែ លុប ឬប្ដូរលំដាប់ នឹងធ្វើឲ្យខ្សែសង្វាក់ដាច់។ "
+                          "ការដំណើរការម្ដងៗពិនិត្យតំណយ៉ាងច្រើន {limit}; សូមបន្តរហូតដល់ពិនិត្យខ្សែសង្វាក់ទាំងមូលរួច។ "
+                          "ការដំណើរការនេះក៏ត្រូវបានកត់ត្រាក្នុងកំណត់ហេតុដែរ។",
+    "audit.verify.ok": "បានផ្ទៀងផ្ទាត់៖ តំណ {first} ដល់ {last} នៅដដែល គ្មានការកែប្រែ។",
+    "audit.verify.whole": "ខ្សែសង្វាក់ទាំងមូល ({n} តំណ) នៅដដែល គ្មានការកែប្រែ; "
+                          "មាន {pending} ជួរកំពុងរង់ចាំភ្ជាប់ក្នុងខ្សែសង្វាក់។",
+    "audit.verify.partial": "តំណរហូតដល់ {last} ក្នុងចំណោម {n} ត្រូវបានពិនិត្យ; នៅសល់មិនទាន់បានពិនិត្យទេ។",
+    "audit.verify.continue": "បន្តពីតំណ {last}",
+    "audit.verify.bad_row": "ជួរដំបូងដែលមិនត្រូវគ្នា៖ {id}",
+    "audit.verify.reason": "មូលហេតុ៖ {reason}",
+    "audit.verify.again": "ផ្ទៀងផ្ទាត់ម្ដងទៀតពីដើម",
+    "audit.verify.open": "បើកជួរនេះក្នុងកំណត់ហេតុ",
 }
 
 i18n.register({"en": EN, "km": KM})
