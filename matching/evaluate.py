@@ -94,13 +94,13 @@ def report_lines(result: EvalResult, thresholds: Sequence[float] = DEFAULT_THRES
     lines = [f"true links {len(result.truth)}, candidate pairs {len(result.scored)}, "
              f"blocking recall {result.blocking_recall:.4f}",
              f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>7} {'predicted':>9}"]
-    for t in thresholds:
-        m = metrics(result, t)
-        lines.append(f"{t:>9.2f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['predicted']:>9}")
-    if result.dedup:
-        return lines
-    lines.append("each right record linked to its most probable left record only (link --one-per-right):")
-    for t in thresholds:
-        m = metrics(result, t, one_per_right=True)
-        lines.append(f"{t:>9.2f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['predicted']:>9}")
+    lines += _rows(result, thresholds, one_per_right=False)
+    if not result.dedup:
+        lines.append("each right record linked to its most probable left record only (link --one-per-right):")
+        lines += _rows(result, thresholds, one_per_right=True)
     return lines
+
+
+def _rows(result: EvalResult, thresholds: Sequence[float], one_per_right: bool) -> list[str]:
+    return [f"{m['threshold']:>9.2f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} {m['predicted']:>9}"
+            for m in (metrics(result, t, one_per_right) for t in thresholds)]

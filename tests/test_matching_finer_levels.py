@@ -9,15 +9,15 @@ Birth dates: "year_near" (an age turned into a year: a side knows only the year)
 
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
 
 from matching import magic
 from matching.dates import DATE_LEVELS, compare_birth_dates, parse_birth_date
-from matching.model import Model, default_model
+from matching.model import default_model
 from matching.record import prepare
+from tests.matching_support import check_pruning
 
 DATE_CASES = [
     # (date a, date b, level): must agree at exactly this level, in both directions
@@ -124,17 +124,5 @@ def test_pruning_still_never_loses_a_pair_with_the_weak_discount() -> None:
         if rng.random() < 0.3:
             extra["birth_date"] = f"19{rng.randint(70, 80)}"
         records.append(prepare(person(f"r{k}", f"{fam} {giv}", fam, giv, **extra)))
-    model: Model = default_model()
-    tf = lambda _tok: 0.05  # noqa: E731
-    checked = 0
-    for a in records[:20]:
-        for b in records[20:]:
-            for threshold in (0.1, 0.5, 0.9):
-                full = model.score(a, b, tf)
-                pruned = model.score_above(a, b, threshold, tf)
-                if pruned is None:
-                    assert full.probability < threshold
-                else:
-                    assert json.dumps(pruned.as_dict()) == json.dumps(full.as_dict())
-                checked += 1
+    checked, _ = check_pruning(default_model(), records[:20], records[20:], lambda _tok: 0.05)
     assert checked == 20 * 40 * 3

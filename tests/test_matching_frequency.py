@@ -7,7 +7,6 @@ tokens, or names that agree only when joined), the rarest shared token's discoun
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections import Counter
@@ -19,6 +18,7 @@ from matching import magic, model
 from matching.frequency import WHOLE_NAME, frequency_keys, whole_name_adjustment, whole_names
 from matching.model import Model, default_model
 from matching.record import Prepared, prepare
+from tests.matching_support import check_pruning
 
 
 def person(rid: str, *names: str, **more: object) -> dict:
@@ -129,18 +129,8 @@ def test_pruning_never_loses_a_pair_with_the_boost() -> None:
     m = default_model()
     checked = dropped = 0
     for f in (1e-9, 0.05):
-        tf = lambda _key, f=f: f  # noqa: E731
-        for a in records[:15]:
-            for b in records[15:]:
-                full = m.score(a, b, tf)
-                for threshold in (0.1, 0.5, 0.9):
-                    pruned = m.score_above(a, b, threshold, tf)
-                    if pruned is None:
-                        assert full.probability < threshold
-                        dropped += 1
-                    else:
-                        assert json.dumps(pruned.as_dict()) == json.dumps(full.as_dict())
-                    checked += 1
+        counts = check_pruning(m, records[:15], records[15:], lambda _key, f=f: f)
+        checked, dropped = checked + counts[0], dropped + counts[1]
     assert checked == 2 * 15 * 35 * 3 and dropped > 0
 
 
