@@ -29,7 +29,7 @@ from exchange.postclient.queue import FILE_NAME, Queue, QueueError
 from exchange.postclient.service import Blocked, Refused, Service, Unreachable
 from exchange.postclient.vault import KdfParams, WrongPassphrase
 
-from .conftest import new_officer
+from .conftest import fresh_code, new_officer
 from .test_border_support import CHECKS, family_body, random_birth, register, unique_word
 
 PASSPHRASE = "grey river at poipet 7"
@@ -73,7 +73,7 @@ class Post:
                   file: dict | None = None) -> tuple[int, dict]:
         if officer is None and url is None:  # a fresh officer per login: a TOTP code is accepted only once
             officer = await new_officer(self.db_target, "immigration", "POIPET")
-        username, lines = (officer.username, f"{officer.password}\n{officer.code()}\n") if officer else (
+        username, lines = (officer.username, f"{officer.password}\n{await fresh_code(officer)}\n") if officer else (
             "officer-offline", "not-checked\n000000\n")
         args = list(argv)
         if file is not None:
@@ -315,7 +315,8 @@ async def test_the_command_line_reads_secrets_from_stdin_and_records_online(clie
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "exchange.cli", "post", "record", str(check), cwd=ROOT, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out_b, err_b = await asyncio.wait_for(proc.communicate(f"{officer.password}\n{officer.code()}\n".encode()), 60)
+    answers = f"{officer.password}\n{await fresh_code(officer)}\n"
+    out_b, err_b = await asyncio.wait_for(proc.communicate(answers.encode()), 60)
     out = out_b.decode()
     assert proc.returncode == 0, err_b.decode()
     assert "ANSWER OF THE SERVICE" in out and "recommendation: CLEAR" in out
