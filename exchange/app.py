@@ -19,6 +19,7 @@ from .federation.loops import federation_ctx
 from .keystore import TokenKeys
 from .migrate import migrate
 from .ratelimit import LIMITS, Limits
+from .registry.jobs import registry_jobs
 from .routes import ROUTES
 from .web.apiclient import http_ctx
 from .web.routes import PAGES
@@ -60,6 +61,7 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(border_jobs)  # screening index (load, reconcile) and the retention purge
+    app.cleanup_ctx.append(registry_jobs)  # deletes expired Idempotency-Keys
     app.cleanup_ctx.append(federation_ctx)  # one send loop and one pull loop per partner
     app.cleanup_ctx.append(http_ctx)  # the web pages' client for their calls to the API
     for method, path, handler in [*ROUTES, *PAGES]:

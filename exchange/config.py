@@ -19,12 +19,15 @@
 | EXCHANGE_SEARCH_RATE           | 600            | reads of personal data per minute per officer (429 past it)  |
 | EXCHANGE_LOGIN_RATE            | 10             | login attempts per minute per username and client address    |
 | EXCHANGE_COOKIE_SECURE         | 1              | 0: web session cookie without Secure (plain-HTTP test setups) |
+| EXCHANGE_IDEMPOTENCY_TTL_HOURS | 24             | how long a register write's Idempotency-Key replays its answer |
+| EXCHANGE_IDEMPOTENCY_PURGE_INTERVAL | 3600      | seconds between two deletions of expired keys (0: never)     |
 
 Secrets (database URLs may hold passwords) are wrapped in :class:`Secret` so they never print.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,6 +84,12 @@ class Settings:
     search_rate: int = 600
     login_rate: int = 10
     cookie_secure: bool = True
+    idempotency_ttl_hours: int = 24
+    idempotency_purge_interval: int = 3600
+
+    @property
+    def idempotency_ttl(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.idempotency_ttl_hours)
 
     @property
     def embedded(self) -> bool:
@@ -110,6 +119,8 @@ class Settings:
             search_rate=_int(env, "EXCHANGE_SEARCH_RATE", 600, 1, 1_000_000),
             login_rate=_int(env, "EXCHANGE_LOGIN_RATE", 10, 1, 1_000_000),
             cookie_secure=env.get("EXCHANGE_COOKIE_SECURE", "1") != "0",
+            idempotency_ttl_hours=_int(env, "EXCHANGE_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 30),
+            idempotency_purge_interval=_int(env, "EXCHANGE_IDEMPOTENCY_PURGE_INTERVAL", 3600, 0, 7 * 86400),
         )
 
 

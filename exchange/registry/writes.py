@@ -13,7 +13,7 @@ from aiohttp import web
 from protocols.validation import ValidationError, clean_enum, clean_text, expect_mapping
 
 from .. import audit, params
-from ..appkeys import POOL
+from ..appkeys import POOL, SETTINGS
 from ..body import invalid, read_json
 from ..errors import ApiError, Conflict, ErrorCode, PreconditionFailed
 from ..federation import enqueue_record_change
@@ -40,7 +40,8 @@ async def create_record(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn, conn.transaction():
         if key is not None:
             digest = idempotency.request_hash("POST", BASE, body)
-            stored = await idempotency.claim(conn, who.user_id, key, digest, 201, created)
+            stored = await idempotency.claim(conn, who.user_id, key, digest, 201, created,
+                                            request.app[SETTINGS].idempotency_ttl)
             if stored is not None:  # a retry: the first answer, nothing written
                 response = answer(stored.response, stored.status)
                 response.headers["Idempotent-Replayed"] = "true"
