@@ -49,7 +49,8 @@ async def test_desk_asks_the_purpose_then_lists_the_open_alert(client, officers,
         resp = await web.get("/desk?purpose=border_check&case_ref=KH-2026-7")
         html = await resp.text()
         assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
-        assert f"/alerts/{hit['alert']}?check={hit['check']}&amp;purpose=border_check&amp;case_ref=KH-2026-7" in html
+        assert f"/alerts/{hit['alert']}?purpose=border_check&amp;case_ref=KH-2026-7" in html
+        assert "check=" not in html  # the alert is read by its id alone
         assert hit["spelled"] in html and "POIPET" in html
         assert "Review queue" in html and "Overdue acknowledgements" in html
 
@@ -57,7 +58,7 @@ async def test_desk_asks_the_purpose_then_lists_the_open_alert(client, officers,
 async def test_alert_side_by_side_and_decision(client, officers, db_target, owner_conn):
     hit = await raise_alert(client, officers)
     liaison = await new_officer(db_target, "liaison")
-    page = f"/alerts/{hit['alert']}?check={hit['check']}&purpose=border_check"
+    page = f"/alerts/{hit['alert']}?purpose=border_check"
     status = "SELECT status FROM border_alerts WHERE id = $1"
     async with web_session(client) as web:
         await web_login_http(web, liaison)
@@ -71,7 +72,8 @@ async def test_alert_side_by_side_and_decision(client, officers, db_target, owne
         assert "names spelled closely" in html  # the matching explanation in words
         assert f'href="/records/{hit["record"]}?purpose=border_check"' in html
         token = form_token(html)
-        form = {"decision": "confirm", "check": hit["check"], "purpose": "border_check"}
+        assert 'name="check"' not in html
+        form = {"decision": "confirm", "purpose": "border_check"}
         # without the form's token: refused, nothing decided
         resp = await web.post(f"/alerts/{hit['alert']}", data={**form, "confirm_reason": "identity_verified"},
                               allow_redirects=False)
@@ -86,7 +88,8 @@ async def test_alert_side_by_side_and_decision(client, officers, db_target, owne
         resp = await web.post(f"/alerts/{hit['alert']}", data={**form, "csrf": token,
                                                                "confirm_reason": "identity_verified"},
                               allow_redirects=False)
-        assert resp.status == 303 and resp.headers["Location"].startswith(f"/alerts/{hit['alert']}?check=")
+        assert resp.status == 303
+        assert resp.headers["Location"] == f"/alerts/{hit['alert']}?purpose=border_check&decided=1"
         assert await owner_conn.fetchval(status, uuid.UUID(hit["alert"])) == "confirmed"
         audit = await owner_conn.fetchrow(
             "SELECT username, detail FROM audit_log WHERE action = 'border.alert.decision' AND $1 = ANY(record_ids)",
@@ -105,8 +108,8 @@ async def test_unknown_alert_is_404(client, db_target):
     liaison = await new_officer(db_target, "liaison")
     async with web_session(client) as web:
         await web_login_http(web, liaison)
-        for path in (f"/alerts/{uuid.uuid4()}?purpose=review", f"/alerts/{uuid.uuid4()}?check={uuid.uuid4()}"
-                     "&purpose=review", "/alerts/not-an-id?purpose=review"):
+        for path in (f"/alerts/{uuid.uuid4()}?purpose=review", f"/alerts/{uuid.uuid4()}?purpose=border_check",
+                     "/alerts/not-an-id?purpose=review"):
             assert (await web.get(path)).status == 404, path
 
 
@@ -243,13 +246,13 @@ async def test_desk_pages_in_khmer_have_every_label(client, officers, db_target,
     async with web_session(client) as web:
         await web_login_http(web, liaison)
         await web.get("/lang/km", allow_redirects=False)
-        for path in ("/desk?purpose=review", f"/alerts/{hit['alert']}?check={hit['check']}&purpose=review",
+        for path in ("/desk?purpose=review", f"/alerts/{hit['alert']}?purpose=review",
                      f"/review/{item['id']}?purpose=review", "/search", "/partners", "/partner-records?purpose=review"):
             resp = await web.get(path)
             html = await resp.text()
             assert resp.status == 200 and '<html lang="km">' in html, path
             assert re.search(r">\s*desk\.[a-z_.]+", html) is None, (path, re.findall(r"desk\.[a-z_.]+", html)[:3])
-        html = await (await web.get(f"/alerts/{hit['alert']}?check={hit['check']}&purpose=review")).text()
+        html = await (await web.get(f"/alerts/{hit['alert']}?purpose=review")).text()
         assert "ប្រៀបធៀបម្ខាងៗ" in html and "បញ្ជាក់ការត្រូវគ្នា" in html
 
 

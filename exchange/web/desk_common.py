@@ -58,11 +58,10 @@ def as_uuid(raw: str | None) -> str | None:
 Again = Callable[..., Awaitable[web.Response]]
 
 
-async def decide(request: web.Request, api_path: str, again: Again, back: str,
-                 carried: tuple[str, ...] = ()) -> web.Response:
+async def decide(request: web.Request, api_path: str, again: Again, back: str) -> web.Response:
     """POST the form's decision (``decision`` and ``<decision>_reason``) to ``api_path``.
 
-    Done: back to ``back`` (with the form's ``carried`` ids, the purpose and ``decided=1``). Refused: the
+    Done: back to ``back`` (with the purpose and ``decided=1``). Refused: the
     page again (``again(request, errors=, chosen=, status=)``) with the API's message next to the reason it names, or
     above the forms for a wrong decision or a conflict (decided meanwhile)."""
     form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
@@ -75,5 +74,4 @@ async def decide(request: web.Request, api_path: str, again: Again, back: str,
             raise
         field = f"{decision}_reason" if problem.field == "reason_code" and decision in DECISIONS else ""
         return await again(request, errors={field: problem.message}, chosen=form, status=problem.status)
-    ids = {k: form[k] for k in carried if as_uuid(form.get(k))}
-    return redirect(back + "?" + urlencode({**ids, **keep(request), "decided": "1"}))
+    return redirect(back + "?" + urlencode({**keep(request), "decided": "1"}))

@@ -79,8 +79,7 @@ async def alert_view(request: web.Request) -> web.Response:
 @policy(*LIAISON, page=True, purpose=True)
 async def alert_decide(request: web.Request) -> web.Response:
     alert_id = _alert_id(request)
-    return await decide(request, f"/api/v1/alerts/{alert_id}/decision", _alert_page, f"/alerts/{alert_id}",
-                        carried=("check",))
+    return await decide(request, f"/api/v1/alerts/{alert_id}/decision", _alert_page, f"/alerts/{alert_id}")
 
 
 def _review_id(request: web.Request) -> str:
