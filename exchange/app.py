@@ -16,10 +16,10 @@ from .config import Settings
 from .database import Target, create_pool, target_for
 from .federation.context import FEDERATION, Federation
 from .federation.loops import federation_ctx
+from .housekeeping import housekeeping
 from .keystore import TokenKeys
 from .migrate import migrate
 from .ratelimit import LIMITS, Limits
-from .registry.jobs import registry_jobs
 from .routes import ROUTES
 from .web.apiclient import http_ctx
 from .web.routes import PAGES
@@ -35,7 +35,7 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
     )
     app[SETTINGS] = settings
     app[TOKEN_KEYS] = TokenKeys.load_or_create(settings.home)
-    app[LIMITS] = Limits.create(settings.search_rate, settings.login_rate)  # in-process buckets (ratelimit.py)
+    app[LIMITS] = Limits.create(settings.search_rate, settings.login_rate)  # buckets in PostgreSQL (ratelimit.py)
     app[FEDERATION] = Federation(settings)  # node keys, partner transport, clock (tests swap the last two)
 
     async def database(app: web.Application):
@@ -61,7 +61,7 @@ def create_app(settings: Settings, target: Target | None = None) -> web.Applicat
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(border_jobs)  # screening index (load, reconcile) and the retention purge
-    app.cleanup_ctx.append(registry_jobs)  # deletes expired Idempotency-Keys
+    app.cleanup_ctx.append(housekeeping)  # deletes expired Idempotency-Keys and idle rate-limit buckets
     app.cleanup_ctx.append(federation_ctx)  # one send loop and one pull loop per partner
     app.cleanup_ctx.append(http_ctx)  # the web pages' client for their calls to the API
     for method, path, handler in [*ROUTES, *PAGES]:

@@ -37,7 +37,8 @@ async def login(request: web.Request) -> web.Response:
         raise invalid(err) from None
     app = request.app
     settings = app[SETTINGS]
-    wait = app[LIMITS].logins.take((username, request.remote))  # before any password hashing (ratelimit.py)
+    # before any password hashing (ratelimit.py)
+    wait = await app[LIMITS].logins.take(app[POOL], (username, request.remote))
     if wait:
         await audit.write_alone(app[POOL], audit.Actor(username=username, request_id=request_id(request)),
                                 audit.Entry("auth.login", "rate_limited", detail={"reason": "rate_limited"}))

@@ -20,7 +20,8 @@
 | EXCHANGE_LOGIN_RATE            | 10             | login attempts per minute per username and client address    |
 | EXCHANGE_COOKIE_SECURE         | 1              | 0: web session cookie without Secure (plain-HTTP test setups) |
 | EXCHANGE_IDEMPOTENCY_TTL_HOURS | 24             | how long a register write's Idempotency-Key replays its answer |
-| EXCHANGE_IDEMPOTENCY_PURGE_INTERVAL | 3600      | seconds between two deletions of expired keys (0: never)     |
+| EXCHANGE_HOUSEKEEPING_INTERVAL | 600            | seconds between two deletions of expired Idempotency-Keys    |
+|                                |                | and idle rate-limit buckets (0: never)                       |
 
 Secrets (database URLs may hold passwords) are wrapped in :class:`Secret` so they never print.
 """
@@ -85,7 +86,7 @@ class Settings:
     login_rate: int = 10
     cookie_secure: bool = True
     idempotency_ttl_hours: int = 24
-    idempotency_purge_interval: int = 3600
+    housekeeping_interval: int = 600
 
     @property
     def idempotency_ttl(self) -> dt.timedelta:
@@ -120,7 +121,7 @@ class Settings:
             login_rate=_int(env, "EXCHANGE_LOGIN_RATE", 10, 1, 1_000_000),
             cookie_secure=env.get("EXCHANGE_COOKIE_SECURE", "1") != "0",
             idempotency_ttl_hours=_int(env, "EXCHANGE_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 30),
-            idempotency_purge_interval=_int(env, "EXCHANGE_IDEMPOTENCY_PURGE_INTERVAL", 3600, 0, 7 * 86400),
+            housekeeping_interval=_int(env, "EXCHANGE_HOUSEKEEPING_INTERVAL", 600, 0, 86400),
         )
 
 

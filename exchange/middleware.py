@@ -172,7 +172,7 @@ async def ratelimit_reads(request: web.Request, who: Principal) -> None:
                                                              "user_id": who.user_id}})
         await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
             "security.alert", "alert", detail={"reason": "unusual_read_volume"}))
-    wait = limits.reads.take(who.user_id)
+    wait = await limits.reads.take(request.app[POOL], who.user_id)
     if wait:
         await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
             "access.rate_limited", "denied", detail={"route": request.match_info.route.resource.canonical}))

@@ -1,5 +1,6 @@
 """Idempotency-Keys of register writes expire (EXCHANGE_IDEMPOTENCY_TTL_HOURS): an expired key is a new request,
-and expired rows are deleted, in batches, by hand and by the service's own job."""
+and expired rows are deleted, in batches, by hand and by the service's housekeeping job (which also deletes idle
+rate-limit buckets)."""
 
 from __future__ import annotations
 
@@ -96,10 +97,14 @@ async def test_purge_stops_after_max_batches(client, officers, owner_conn, db_ta
 
 
 async def test_the_service_purges_by_itself(client, officers, owner_conn, settings, db_target):
+    """The housekeeping job deletes an expired key and an idle rate-limit bucket, and keeps a live bucket."""
     key = f"job-{uuid.uuid4()}"
     assert (await post(client, officers["registrar"], make_body(), key)).status == 201
     await age(owner_conn, key, 30)
-    app = create_app(dataclasses.replace(settings, idempotency_purge_interval=1), target=db_target)
+    kind = f"t-{uuid.uuid4().hex[:8]}"
+    await owner_conn.execute("INSERT INTO rate_buckets VALUES ($1, 'idle', 1, now() - interval '3 minutes', true), "
+                             "($1, 'live', 1, now() + interval '1 hour', true)", kind)
+    app = create_app(dataclasses.replace(settings, housekeeping_interval=1), target=db_target)
     app[BORDER_SETTINGS] = BorderSettings(purge_interval=0, reconcile_interval=0, screening=False,
                                           snapshot_interval=0)
     server = TestServer(app, host="127.0.0.1")
@@ -107,18 +112,23 @@ async def test_the_service_purges_by_itself(client, officers, owner_conn, settin
     try:
         deadline = asyncio.get_running_loop().time() + 20
         while asyncio.get_running_loop().time() < deadline:
-            if not await owner_conn.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = $1", key):
+            left = await owner_conn.fetchval(
+                "SELECT (SELECT count(*) FROM idempotency_keys WHERE key = $1)"
+                " + (SELECT count(*) FROM rate_buckets WHERE kind = $2 AND key = 'idle')", key, kind)
+            if not left:
                 break
             await asyncio.sleep(0.3)
     finally:
         await server.close()
     assert await owner_conn.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = $1", key) == 0
+    assert [bytes(r["key"]) for r in await owner_conn.fetch("SELECT key FROM rate_buckets WHERE kind = $1", kind)] \
+        == [b"live"]
 
 
 @pytest.mark.parametrize(("name", "value"), [("EXCHANGE_IDEMPOTENCY_TTL_HOURS", "0"),
                                              ("EXCHANGE_IDEMPOTENCY_TTL_HOURS", "721"),
-                                             ("EXCHANGE_IDEMPOTENCY_PURGE_INTERVAL", "-1"),
-                                             ("EXCHANGE_IDEMPOTENCY_PURGE_INTERVAL", "soon")])
+                                             ("EXCHANGE_HOUSEKEEPING_INTERVAL", "-1"),
+                                             ("EXCHANGE_HOUSEKEEPING_INTERVAL", "soon")])
 def test_bad_settings_are_refused_by_name(name, value):
     with pytest.raises(ConfigError) as err:
         Settings.from_env({name: value})
@@ -127,5 +137,5 @@ def test_bad_settings_are_refused_by_name(name, value):
 
 def test_defaults():
     s = Settings.from_env({})
-    assert (s.idempotency_ttl, s.idempotency_purge_interval) == (DAY, 3600)
+    assert (s.idempotency_ttl, s.housekeeping_interval) == (DAY, 600)
     assert Settings.from_env({"EXCHANGE_IDEMPOTENCY_TTL_HOURS": "2"}).idempotency_ttl == dt.timedelta(hours=2)

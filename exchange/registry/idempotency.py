@@ -8,9 +8,9 @@ A retry with the same body gets the stored answer and writes nothing; a differen
 
 A key lives ``EXCHANGE_IDEMPOTENCY_TTL_HOURS`` (24 h, as Stripe's do): a retry is minutes away, not days. After
 that the key is free again (a request with it is a new request) and ``purge_expired`` deletes the row; the
-service runs it every ``EXCHANGE_IDEMPOTENCY_PURGE_INTERVAL`` seconds (``jobs``). The rows hold no personal data
-in clear (a record id and version, and a hash of the body), but they would otherwise grow without end and keep
-a fingerprint of every body ever sent.
+service runs it every ``EXCHANGE_HOUSEKEEPING_INTERVAL`` seconds (``exchange.housekeeping``). The rows hold no
+personal data in clear (a record id and version, and a hash of the body), but they would otherwise grow without
+end and keep a fingerprint of every body ever sent.
 """
 
 from __future__ import annotations
