@@ -46,13 +46,13 @@ async def _back(owner_conn, buckets: SharedBuckets, key, seconds: float) -> None
 async def test_a_bucket_allows_its_burst_then_asks_to_wait_and_refills(app_conn, owner_conn):
     buckets = SharedBuckets(f"t-{uuid.uuid4().hex[:8]}", 6)  # 6 a minute: one token every 10 s
     assert [await buckets.take(app_conn, "a") for _ in range(6)] == [0] * 6
-    assert 9 <= await buckets.take(app_conn, "a") <= 10  # a few ms passed since the first take
+    assert 7 <= await buckets.take(app_conn, "a") <= 10  # 10 s less the time since the first take
     assert await buckets.take(app_conn, "b") == 0  # another key has its own bucket
     await _back(owner_conn, buckets, "a", 10.5)
     assert await buckets.take(app_conn, "a") == 0  # one token came back in 10 s
-    assert await buckets.take(app_conn, "a") >= 9
+    assert await buckets.take(app_conn, "a") >= 7
     await _back(owner_conn, buckets, "a", 3600)  # a long pause refills to the burst, never more
-    assert [await buckets.take(app_conn, "a") for _ in range(7)][6] >= 9
+    assert [await buckets.take(app_conn, "a") for _ in range(7)][6] >= 7
     # refused takes do not dig a hole: after one token's time, one take is allowed again
     for _ in range(5):
         await buckets.take(app_conn, "a")
@@ -67,7 +67,7 @@ async def test_two_service_processes_draw_from_one_bucket(db_target):
     conns = [await connect(db_target.app_dsn) for _ in range(4)]
     try:
         assert await one.take(conns[0], 7) == 0 and await two.take(conns[1], 7) == 0
-        assert await one.take(conns[0], 7) >= 29 and await two.take(conns[1], 7) >= 29
+        assert await one.take(conns[0], 7) >= 25 and await two.take(conns[1], 7) >= 25
         # four concurrent takes of a fresh bucket on four connections: exactly the burst is allowed
         got = await asyncio.gather(*[b.take(c, 8) for b, c in zip((one, two) * 2, conns, strict=True)])
         assert sorted(w == 0 for w in got) == [False, False, True, True]
