@@ -38,7 +38,7 @@ async def login(request: web.Request) -> web.Response:
     app = request.app
     settings = app[SETTINGS]
     # before any password hashing (ratelimit.py)
-    wait = await app[LIMITS].logins.take(app[POOL], (username, request.remote))
+    wait = (await app[LIMITS].logins.take(app[POOL], (username, request.remote))).wait
     if wait:
         await audit.write_alone(app[POOL], audit.Actor(username=username, request_id=request_id(request)),
                                 audit.Entry("auth.login", "rate_limited", detail={"reason": "rate_limited"}))

@@ -1,7 +1,8 @@
 """The service's housekeeping, as one ``cleanup_ctx``: every ``housekeeping_interval`` seconds it deletes the
-register's expired Idempotency-Keys (``registry.idempotency.purge_expired``) and the rate-limit buckets idle for
-two minutes (``ratelimit.purge_idle_buckets``; they are full, as a missing one is). Neither changes an answer:
-an expired key is claimed again as new, and a missing bucket starts full. It stops with the application."""
+register's expired Idempotency-Keys (``registry.idempotency.purge_expired``) and the rate-limit rows whose
+bucket is full again and whose usual volume has decayed (``ratelimit.purge_idle_buckets``). Neither changes an
+answer: an expired key is claimed again as new, and a missing row starts as such a row is. It stops with the
+application."""
 
 from __future__ import annotations
 

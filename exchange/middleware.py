@@ -166,17 +166,16 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
 
 async def ratelimit_reads(request: web.Request, who: Principal) -> None:
     """Per-officer token bucket on reads of personal data (429 + Retry-After), and the unusual-volume alert."""
-    limits = request.app[LIMITS]
-    if limits.usage.note(who.user_id):
+    taken = await request.app[LIMITS].reads.take(request.app[POOL], who.user_id)
+    if taken.alert:
         log.warning("unusual read volume", extra={"fields": {"request_id": request_id(request),
                                                              "user_id": who.user_id}})
         await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
             "security.alert", "alert", detail={"reason": "unusual_read_volume"}))
-    wait = await limits.reads.take(request.app[POOL], who.user_id)
-    if wait:
+    if taken.wait:
         await audit.write_alone(request.app[POOL], actor(request), audit.Entry(
             "access.rate_limited", "denied", detail={"route": request.match_info.route.resource.canonical}))
-        raise TooManyRequests("too many reads; slow down", headers={"Retry-After": str(wait)})
+        raise TooManyRequests("too many reads; slow down", headers={"Retry-After": str(taken.wait)})
 
 
 @web.middleware
