@@ -82,7 +82,8 @@ async def db_target(pg_cluster: PgCluster) -> AsyncIterator[Target]:
 @pytest.fixture(scope="session")
 def settings(pg_cluster: PgCluster) -> Settings:
     return Settings(home=pg_cluster.home, issuer="exchange-kh-test", token_ttl=3600,
-                    cookie_secure=False)  # the test client keeps no Secure cookie over plain HTTP
+                    cookie_secure=False,  # the test client keeps no Secure cookie over plain HTTP
+                    housekeeping_interval=0)  # purges run when a test calls them (the job's own test starts it)
 
 
 @pytest.fixture(scope="session")
