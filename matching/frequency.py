@@ -20,10 +20,10 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 
 from . import magic
-from .names import NameKey
+from .names import NameKey, with_variants
 from .record import Prepared
 
 # Prefix of a whole-name value among the counted keys (a folded name token never holds "=").
@@ -34,15 +34,9 @@ def _value(key: NameKey) -> str:
     return WHOLE_NAME + " ".join(key.sorted_tokens)
 
 
-def _with_variants(keys: Iterable[NameKey]) -> Iterator[NameKey]:
-    for key in keys:
-        yield key
-        yield from key.variants
-
-
-def whole_names(keys: Iterable[NameKey]) -> frozenset[str]:
+def whole_names(keys: list[NameKey]) -> frozenset[str]:
     """The whole-name values of a record's names (aliases and Thai royin variants included)."""
-    return frozenset(_value(v) for v in _with_variants(keys))
+    return frozenset(_value(v) for v in with_variants(keys))
 
 
 def frequency_keys(p: Prepared) -> frozenset[str]:
@@ -62,8 +56,8 @@ def whole_name_adjustment(a: Prepared, b: Prepared, u_exact: float,
     if u_exact <= 0.0:
         return 0.0, ""
     f = math.inf
-    for ka in _with_variants(a.names):  # usually one name a side: one comparison, no sets built
-        for kb in _with_variants(b.names):
+    for ka in with_variants(a.names):  # usually one name a side: one comparison, no sets built
+        for kb in with_variants(b.names):
             if ka.sorted_tokens == kb.sorted_tokens:
                 f = min(f, frequency(_value(ka)))
     if f <= 0.0 or f == math.inf:

@@ -300,7 +300,8 @@ def _shown(key: NameKey) -> str:
     return text if len(text) <= magic.NAME_DETAIL_CHARS else text[: magic.NAME_DETAIL_CHARS - 1] + "…"
 
 
-def _with_variants(keys: list[NameKey]) -> list[NameKey]:
+def with_variants(keys: list[NameKey]) -> list[NameKey]:
+    """The names with, after each, its other spellings (``NameKey.variants``); ``keys`` itself when none has any."""
     for key in keys:
         if key.variants:
             return [v for k in keys for v in (k, *k.variants)]
@@ -314,7 +315,7 @@ def compare_names(a: list[NameKey], b: list[NameKey]) -> FeatureResult:
     dara sok)": it is meant for the liaison officer reviewing the match, never for logs."""
     if not a or not b:
         return FeatureResult.missing("no usable name on one side")
-    a, b = _with_variants(a), _with_variants(b)
+    a, b = with_variants(a), with_variants(b)
     best: tuple[int, float, int, int, int] | None = None
     best_pair = (a[0], b[0])
     for ka in a:

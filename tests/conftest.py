@@ -93,6 +93,16 @@ async def client(settings: Settings, db_target: Target) -> AsyncIterator[TestCli
         yield test_client
 
 
+@pytest.fixture
+async def app_conn(db_target: Target) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the service's role, for work the service does itself (purges, rate-limit takes)."""
+    conn = await connect(db_target.app_dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 async def owner_conn(db_target: Target) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection as the schema owner, for assertions on what was (not) written."""

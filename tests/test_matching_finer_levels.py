@@ -9,15 +9,13 @@ Birth dates: "year_near" (an age turned into a year: a side knows only the year)
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from matching import magic
 from matching.dates import DATE_LEVELS, compare_birth_dates, parse_birth_date
 from matching.model import default_model
 from matching.record import prepare
-from tests.matching_support import check_pruning
+from tests.matching_support import check_pruning, namesakes
 
 DATE_CASES = [
     # (date a, date b, level): must agree at exactly this level, in both directions
@@ -115,14 +113,7 @@ def test_a_common_shared_family_name_alone_counts_against() -> None:
 def test_pruning_still_never_loses_a_pair_with_the_weak_discount() -> None:
     # score_above stops early on an upper bound; the discount only lowers weights, so every pair it drops
     # must score below the threshold when scored in full, for weak pairs too
-    rng = random.Random(5)
-    families, givens = ["Yi", "Sok", "Chea", "Kim"], ["Pich", "Dara", "Vichhea", "Sophal", "Rith"]
-    records = []
-    for k in range(60):
-        fam, giv = rng.choice(families), rng.choice(givens)
-        extra: dict = {"birth_date": f"19{rng.randint(70, 80)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"}
-        if rng.random() < 0.3:
-            extra["birth_date"] = f"19{rng.randint(70, 80)}"
-        records.append(prepare(person(f"r{k}", f"{fam} {giv}", fam, giv, **extra)))
+    records = [prepare(person(f"r{k}", f"{fam} {giv}", fam, giv, **extra))
+               for k, (fam, giv, extra) in enumerate(namesakes(5, 60, year_only=0.3))]
     checked, _ = check_pruning(default_model(), records[:20], records[20:], lambda _tok: 0.05)
     assert checked == 20 * 40 * 3

@@ -18,7 +18,7 @@ from matching import magic, model
 from matching.frequency import WHOLE_NAME, frequency_keys, whole_name_adjustment, whole_names
 from matching.model import Model, default_model
 from matching.record import Prepared, prepare
-from tests.matching_support import check_pruning
+from tests.matching_support import check_pruning, namesakes
 
 
 def person(rid: str, *names: str, **more: object) -> dict:
@@ -115,17 +115,8 @@ def test_a_rare_name_of_common_tokens_is_not_discounted() -> None:
 def test_pruning_never_loses_a_pair_with_the_boost() -> None:
     # score_above stops on an upper bound that includes TF_MAX_BOOST for the name: every pair it drops must score
     # below the threshold in full, with names that are all rare (boosted) or all common (discounted)
-    rng = random.Random(7)
-    families, givens = ["Yi", "Sok", "Chea", "Kim"], ["Pich", "Dara", "Vichhea", "Sophal", "Rith"]
-    records = []
-    for k in range(50):
-        fam, giv = rng.choice(families), rng.choice(givens)
-        extra: dict = {"birth_date": f"19{rng.randint(70, 80)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"}
-        if rng.random() < 0.4:
-            extra["birth_date"] = f"19{rng.randint(70, 80)}"
-        if rng.random() < 0.3:
-            extra["documents"] = [{"kind": "passport", "number": f"N{rng.randint(1000000, 1000003)}", "country": "KH"}]
-        records.append(prepare(person(f"r{k}", f"{fam} {giv}", **extra)))
+    records = [prepare(person(f"r{k}", f"{fam} {giv}", **extra))
+               for k, (fam, giv, extra) in enumerate(namesakes(7, 50, year_only=0.4, passports=0.3))]
     m = default_model()
     checked = dropped = 0
     for f in (1e-9, 0.05):

@@ -21,16 +21,6 @@ from exchange.ratelimit import LIMITS, SharedBuckets, purge_idle_buckets
 from .conftest import login, new_officer
 
 
-@pytest.fixture
-async def app_conn(db_target):
-    """A connection as the service's role (the buckets are written by the service)."""
-    conn = await connect(db_target.app_dsn)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
 async def _back(owner_conn, buckets: SharedBuckets, key, seconds: float) -> None:
     """Move a bucket's last take ``seconds`` into the past (time passing, for the refill)."""
     await owner_conn.execute("UPDATE rate_buckets SET at = at - make_interval(secs => $3) WHERE kind = $1 AND key = $2",

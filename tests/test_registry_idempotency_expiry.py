@@ -15,7 +15,6 @@ from aiohttp.test_utils import TestServer
 from exchange.app import create_app
 from exchange.border.config import BORDER_SETTINGS, BorderSettings
 from exchange.config import ConfigError, Settings
-from exchange.database import connect
 from exchange.registry.idempotency import purge_expired
 
 from .test_registry_api import RECORDS, make_body
@@ -58,42 +57,36 @@ async def test_an_expired_key_is_a_new_request(client, officers, owner_conn):
     assert other.status == 409 and (await other.json())["error"]["code"] == "idempotency_mismatch"
 
 
-async def test_purge_deletes_only_expired_keys_in_batches(client, officers, owner_conn, db_target):
-    registrar = officers["registrar"]
+async def created_keys(client, officer, owner_conn, prefix: str, n: int, aged: int, hours: float) -> tuple[list, list]:
+    """``n`` records created with keys ``prefix-<tag>-<i>``, the first ``aged`` keys claimed ``hours`` ago;
+    returns the keys and the record ids."""
     tag = uuid.uuid4().hex[:8]
-    keys = [f"purge-{tag}-{i}" for i in range(7)]
+    keys, ids = [f"{prefix}-{tag}-{i}" for i in range(n)], []
     for key in keys:
-        assert (await post(client, registrar, make_body(), key)).status == 201
-    for key in keys[:5]:
-        await age(owner_conn, key, 25)
-    conn = await connect(db_target.app_dsn)  # as the service's role: it may delete these rows
-    try:
-        # other tests' aged keys may be in the table too: count ours
-        gone = await purge_expired(conn, DAY, batch=2)
-    finally:
-        await conn.close()
-    assert gone >= 5
-    left = await owner_conn.fetch("SELECT key FROM idempotency_keys WHERE key LIKE $1", f"purge-{tag}-%")
+        resp = await post(client, officer, make_body(), key)
+        assert resp.status == 201
+        ids.append(uuid.UUID((await resp.json())["id"]))
+    for key in keys[:aged]:
+        await age(owner_conn, key, hours)
+    return keys, ids
+
+
+async def test_purge_deletes_only_expired_keys_in_batches(client, officers, owner_conn, app_conn):
+    keys, ids = await created_keys(client, officers["registrar"], owner_conn, "purge", 7, 5, 25)
+    gone = await purge_expired(app_conn, DAY, batch=2)  # as the service's role: it may delete these rows
+    assert gone >= 5  # other tests' aged keys may be in the table too: count ours
+    left = await owner_conn.fetch("SELECT key FROM idempotency_keys WHERE key = ANY($1)", keys)
     assert sorted(r["key"] for r in left) == keys[5:]
-    persons = await owner_conn.fetchval("SELECT count(*) FROM persons")
-    assert persons > 0  # the records themselves stay
+    # the records themselves stay
+    assert await owner_conn.fetchval("SELECT count(*) FROM persons WHERE id = ANY($1)", ids) == 7
 
 
-async def test_purge_stops_after_max_batches(client, officers, owner_conn, db_target):
-    registrar = officers["registrar"]
-    tag = uuid.uuid4().hex[:8]
-    keys = [f"bounded-{tag}-{i}" for i in range(5)]
-    for key in keys:
-        assert (await post(client, registrar, make_body(), key)).status == 201
-        await age(owner_conn, key, 48)
+async def test_purge_stops_after_max_batches(client, officers, owner_conn, app_conn):
+    keys, _ = await created_keys(client, officers["registrar"], owner_conn, "bounded", 5, 5, 48)
     await owner_conn.execute("DELETE FROM idempotency_keys WHERE created_at <= now() - interval '24 hours' "
-                             "AND key NOT LIKE $1", f"bounded-{tag}-%")
-    conn = await connect(db_target.app_dsn)
-    try:
-        assert await purge_expired(conn, DAY, batch=2, max_batches=2) == 4
-        assert await purge_expired(conn, DAY, batch=2, max_batches=2) == 1
-    finally:
-        await conn.close()
+                             "AND NOT key = ANY($1)", keys)
+    assert await purge_expired(app_conn, DAY, batch=2, max_batches=2) == 4
+    assert await purge_expired(app_conn, DAY, batch=2, max_batches=2) == 1
 
 
 async def test_the_service_purges_by_itself(client, officers, owner_conn, settings, db_target):
