@@ -56,6 +56,7 @@ import nacl.utils
 from matching.dates import BirthDate
 from matching.index import IndexState, gc_paused
 from matching.names import NameKey
+from matching.record import Prepared
 
 if TYPE_CHECKING:
     from .screening_index import ScreeningIndex
@@ -216,7 +217,7 @@ def _shared_table(records: list[Any]) -> tuple[list[Any], dict[int, int]]:
     numbers: dict[Any, int] = {}
     ids: dict[int, int] = {}
     for p in records:
-        if p is None:
+        if not isinstance(p, Prepared):  # removed (None), or left as its JSON text by a bulk load
             continue
         for obj in (*p.names, p.birth_date):
             if isinstance(obj, _SHARED) and id(obj) not in ids:

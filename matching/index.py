@@ -17,23 +17,34 @@ the ``budget`` records that share the most keys with the query (``QUERY_MAX_CAND
 ``LINK_MAX_CANDIDATES`` per record in a batch link). Recall matters more than speed here: a true match
 blocking misses is a missed abuser, so the caps are set by measured blocking recall (docs/matching.md).
 
-Memory: records get dense int ids; a posting list is one int while it has one entry and an
+Memory: records get dense int ids; a key is filed under its stable 64-bit hash (``key_hash``: xxh3, so a
+saved index reads the same in another process), a posting list is one int while it has one entry and an
 ``array('i')`` after, and a record keeps its ``Prepared`` form so nothing is read twice.
+
+Bulk loads (``add_many``) can compute the keys in forked worker processes (``workers=N``): a worker reads
+chunks of records and returns only their ids and key hashes (numpy arrays, cheap to send), and the index
+files them all at once, sorted. The records themselves stay as their JSON text (``Unprepared``) and are
+prepared on first use, by a query that scores them, ``get`` or ``remove``: sending a prepared record back
+from a worker costs as much as preparing it.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
+import json
+import multiprocessing
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import xxhash
 
 from . import magic
 from .documents import document_blocking_keys
@@ -43,6 +54,27 @@ from .names import blocking_tokens
 from .record import Prepared, prepare
 
 Posting = int | array
+
+_xxh3 = xxhash.xxh3_64_intdigest
+
+
+def key_hash(key: str) -> int:
+    """The stable 64-bit hash a blocking key or a counted name value is filed under (xxh3 of its UTF-8).
+
+    Two different keys sharing a hash (about one chance in 10^6 among ten million keys) only merge two posting
+    lists or two counts: more candidates, never fewer."""
+    return _xxh3(key.encode("utf-8", "surrogatepass"))
+
+
+def _hashes(keys: list[str]) -> np.ndarray:
+    return np.fromiter(map(_xxh3, (k.encode("utf-8", "surrogatepass") for k in keys)), np.uint64, len(keys))
+
+
+class Unprepared(NamedTuple):
+    """A record filed by a bulk load in worker processes, prepared on first use: its id and JSON text."""
+
+    id: str
+    text: str
 
 
 def blocking_keys(p: Prepared) -> set[str]:
@@ -113,13 +145,14 @@ def gc_paused() -> Iterator[None]:
 class IndexState:
     """Everything a ``CandidateIndex`` holds besides its model, for saving it and building it again without
     preparing any record (``CandidateIndex.export_state`` / ``from_state``). ``records`` is indexed by internal
-    id, with ``None`` where a record was removed; a posting is an int while it has one entry, else an
-    ``array('i')`` of internal ids; ``token_counts`` counts the records holding each folded name token and each
-    whole name (``frequency.frequency_keys``)."""
+    id, with ``None`` where a record was removed and an ``Unprepared`` record where a bulk load left it as text;
+    ``postings`` maps a key's ``key_hash`` to an int while it has one entry, else an ``array('i')`` of internal
+    ids, in ascending order; ``token_counts`` counts, by ``key_hash``, the records holding each folded name token
+    and each whole name (``frequency.frequency_keys``)."""
 
-    records: list[Prepared | None]
-    postings: dict[str, Posting]
-    token_counts: Counter[str]
+    records: list[Prepared | Unprepared | None]
+    postings: dict[int, Posting]
+    token_counts: Counter[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +167,10 @@ class CandidateIndex:
 
     def __init__(self, model: Model | None = None) -> None:
         self._model = model
-        self._records: list[Prepared | None] = []
+        self._records: list[Prepared | Unprepared | None] = []
         self._by_id: dict[str, int] = {}
-        self._postings: dict[str, Posting] = {}
-        self._token_counts: Counter[str] = Counter()
+        self._postings: dict[int, Posting] = {}
+        self._token_counts: Counter[int] = Counter()
         self._live = 0
 
     def __len__(self) -> int:
@@ -156,19 +189,55 @@ class CandidateIndex:
         """Index a raw person record; its id must be new (use ``replace`` for a new version)."""
         return self._add(prepare(record, check_names=False))
 
-    def add_many(self, records: Iterable[Any]) -> int:
-        """Index many raw records whose ids are new (loading a register); returns how many were added.
+    def add_many(self, records: Iterable[Any], workers: int = 1,
+                 progress: Callable[[int], None] | None = None) -> int:
+        """Index many records whose ids are new (loading a register); returns how many were added.
 
-        Same as ``add`` one by one, with Python's cyclic garbage collector paused meanwhile: loading creates
-        millions of objects and no reference cycles, and each full collection would walk all of them (it cost
-        a fifth of the build time). Collection resumes, as it was, when the load ends or fails.
+        A record is a person record object or its JSON text. All or nothing: a record without an id, or with an
+        id already indexed or given twice, raises (ValueError, KeyError) and adds none of them. The keys are
+        computed ``BULK_CHUNK`` records at a time, with ``workers > 1`` in that many forked processes (where
+        ``fork`` exists), which leave each record as its JSON text until first used (``Unprepared``); then all
+        are filed at once. Either way the index holds the same keys, postings and counts as after ``add`` one by
+        one. ``progress`` is called with the number of records read so far after each chunk.
+
+        Python's cyclic garbage collector is paused meanwhile: loading creates millions of objects and no
+        reference cycles, and each full collection would walk all of them (it cost a fifth of the build time).
+        Collection resumes, as it was, when the load ends or fails.
         """
-        added = 0
         with gc_paused():
-            for record in records:
-                self._add(prepare(record, check_names=False))
-                added += 1
-        return added
+            batch = _Batch(len(self._records))
+            forked = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+            chunks = _chunks(records, _BULK_CHUNK)
+            if forked:
+                results: Iterable[tuple[list[Any], _ChunkKeys]] = _keys_in_workers(chunks, workers)
+            else:
+                results = ((chunk, _chunk_keys(chunk, keep=True)) for chunk in chunks)
+            for chunk, keys in results:
+                batch.take(chunk, keys)
+                if progress is not None:
+                    progress(batch.count)
+            self._commit(batch)
+        return batch.count
+
+    def _commit(self, batch: _Batch) -> None:
+        """File a bulk load's records, keys and counts, or raise before changing anything."""
+        ids = batch.ids
+        for position, rid in enumerate(ids):
+            if not rid:
+                raise ValueError(f"record {position} has no id")
+        by_id = dict(zip(ids, range(batch.base, batch.base + len(ids)), strict=True))
+        if len(by_id) < len(ids) or not self._by_id.keys().isdisjoint(by_id):
+            raise KeyError("id already indexed or given twice; use replace()")
+        self._records.extend(batch.records)
+        self._by_id.update(by_id)
+        self._live += len(ids)
+        if batch.key_hashes:
+            hashes = np.concatenate(batch.key_hashes)
+            iids = np.repeat(np.arange(batch.base, batch.base + len(ids), dtype=np.int32),
+                             np.concatenate(batch.key_counts))
+            _file_sorted(self._postings, hashes, iids)
+            values, counts = np.unique(np.concatenate(batch.freq_hashes), return_counts=True)
+            self._token_counts.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
 
     def _add(self, p: Prepared) -> Prepared:
         if not p.id:
@@ -192,14 +261,15 @@ class CandidateIndex:
         self._live += 1
         postings = self._postings
         for key in blocking_keys(p):
-            cur = postings.get(key)
+            h = key_hash(key)
+            cur = postings.get(h)
             if cur is None:
-                postings[key] = iid
+                postings[h] = iid
             elif isinstance(cur, int):
-                postings[key] = array("i", (cur, iid))
+                postings[h] = array("i", (cur, iid))
             else:
                 cur.append(iid)
-        self._token_counts.update(frequency_keys(p))
+        self._token_counts.update(map(key_hash, frequency_keys(p)))
         return iid
 
     def replace(self, record: Any) -> Prepared:
@@ -214,26 +284,37 @@ class CandidateIndex:
         iid = self._by_id.pop(record_id, None)
         if iid is None:
             return False
-        p = self._records[iid]
+        p = self._prepared(iid)
         assert p is not None
         self._records[iid] = None
         self._live -= 1
         for key in blocking_keys(p):
-            cur = self._postings.get(key)
+            h = key_hash(key)
+            cur = self._postings.get(h)
             if isinstance(cur, int):
                 if cur == iid:
-                    del self._postings[key]
+                    del self._postings[h]
             elif cur is not None:
                 cur.remove(iid)
                 if len(cur) == 1:
-                    self._postings[key] = cur[0]
+                    self._postings[h] = cur[0]
         for token in frequency_keys(p):
-            left = self._token_counts[token] - 1
+            h = key_hash(token)
+            left = self._token_counts[h] - 1
             if left > 0:
-                self._token_counts[token] = left
+                self._token_counts[h] = left
             else:
-                del self._token_counts[token]
+                del self._token_counts[h]
         return True
+
+    def _prepared(self, iid: int) -> Prepared | None:
+        """The record of internal id ``iid`` (None if removed), prepared now if a bulk load left it as text."""
+        item = self._records[iid]
+        if item is None or isinstance(item, Prepared):
+            return item
+        p = prepare(_parse(item.text), check_names=False)
+        self._records[iid] = p
+        return p
 
     def export_state(self) -> IndexState:
         """The index's contents, by reference (no copy): the caller must not change them, and must read them
@@ -257,14 +338,14 @@ class CandidateIndex:
 
     def get(self, record_id: str) -> Prepared | None:
         iid = self._by_id.get(record_id)
-        return None if iid is None else self._records[iid]
+        return None if iid is None else self._prepared(iid)
 
     def token_frequency(self, token: str) -> float:
         """Share of indexed records whose names contain ``token``, a folded name token or a whole name
         (``frequency.WHOLE_NAME`` and its sorted tokens); 0 while the index is too small to tell."""
         if self._live < magic.TF_MIN_RECORDS:
             return 0.0
-        return self._token_counts.get(token, 0) / self._live
+        return self._token_counts.get(key_hash(token), 0) / self._live
 
     def candidates(self, p: Prepared, budget: int | None = None) -> set[int]:
         """Internal ids of the records sharing a usable blocking key with ``p``.
@@ -276,7 +357,7 @@ class CandidateIndex:
         sure: set[int] = set()
         larger: list[tuple[int, str, array]] = []
         for key in blocking_keys(p):
-            cur = self._postings.get(key)
+            cur = self._postings.get(key_hash(key))
             if cur is None:
                 continue
             if isinstance(cur, int):
@@ -312,8 +393,135 @@ class CandidateIndex:
             other = self._records[iid]
             if other is None or (p.id and other.id == p.id):
                 continue
+            if not isinstance(other, Prepared):
+                other = self._prepared(iid)
+                assert other is not None
             match = model.score_above(p, other, threshold, tf)
             if match is not None and match.probability >= threshold:
                 found.append(Candidate(other.id, match.probability, match))
         found.sort(key=lambda c: (-c.probability, c.id))
         return found[:limit]
+
+
+# Records a bulk load reads at a time: a worker's task, and the unit of ``progress``.
+_BULK_CHUNK = 2000
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while part := list(itertools.islice(it, size)):
+        yield part
+
+
+def _parse(text: str) -> Any:
+    """A record's JSON text read back; what is not JSON becomes None (prepared as "record is not an object")."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _as_text(record: Any) -> str:
+    """The JSON text a worker is sent and an ``Unprepared`` record keeps: a string is taken as it is; values
+    JSON cannot hold become null (``prepare`` reads them as absent rather than unreadable)."""
+    if isinstance(record, str):
+        return record
+    try:
+        return json.dumps(dict(record) if isinstance(record, Mapping) and not isinstance(record, dict) else record,
+                          ensure_ascii=False, separators=(",", ":"), default=lambda _: None)
+    except (ValueError, RecursionError):  # a reference cycle, a float key
+        return "null"
+
+
+class _ChunkKeys(NamedTuple):
+    """The keys of a chunk of records, as a worker returns them: per record its id, how many blocking keys and
+    counted name values it has; their hashes end to end; and, in process, the prepared records."""
+
+    ids: list[str]
+    key_counts: np.ndarray
+    key_hashes: np.ndarray
+    freq_hashes: np.ndarray
+    prepared: list[Prepared] | None
+
+
+def _chunk_keys(items: list[Any], keep: bool) -> _ChunkKeys:
+    """Prepare a chunk and hash its keys. Each step runs over the whole chunk before the next (a fifth faster
+    than record by record here: each loop stays in one part of the code)."""
+    raws = [_parse(x) if isinstance(x, str) else x for x in items]
+    ps = [prepare(r, check_names=False) for r in raws]
+    keys = [blocking_keys(p) for p in ps]
+    freq = [k for p in ps for k in frequency_keys(p)]
+    flat = [k for ks in keys for k in ks]
+    return _ChunkKeys([p.id for p in ps], np.fromiter(map(len, keys), np.int32, len(keys)), _hashes(flat),
+                      _hashes(freq), ps if keep else None)
+
+
+def _worker_chunk(texts: list[str]) -> _ChunkKeys:
+    return _chunk_keys(texts, keep=False)
+
+
+def _keys_in_workers(chunks: Iterator[list[Any]], workers: int) -> Iterator[tuple[list[Any], _ChunkKeys]]:
+    """(texts, keys) of each chunk, in order, the keys computed by ``workers`` forked processes. The chunks are
+    read and turned into text by the pool's feeder thread as the workers ask for them."""
+    sent: dict[int, list[str]] = {}
+
+    def texts() -> Iterator[list[str]]:
+        for n, chunk in enumerate(chunks):
+            sent[n] = [_as_text(r) for r in chunk]
+            yield sent[n]
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for n, keys in enumerate(pool.imap(_worker_chunk, texts())):
+            yield sent.pop(n), keys
+
+
+class _Batch:
+    """What a bulk load has read so far, filed all at once by ``CandidateIndex._commit``."""
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.ids: list[str] = []
+        self.records: list[Prepared | Unprepared] = []
+        self.key_counts: list[np.ndarray] = []
+        self.key_hashes: list[np.ndarray] = []
+        self.freq_hashes: list[np.ndarray] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def take(self, chunk: list[Any], keys: _ChunkKeys) -> None:
+        self.ids.extend(keys.ids)
+        if keys.prepared is not None:
+            self.records.extend(keys.prepared)
+        else:
+            self.records.extend(map(Unprepared, keys.ids, chunk))
+        self.key_counts.append(keys.key_counts)
+        self.key_hashes.append(keys.key_hashes)
+        self.freq_hashes.append(keys.freq_hashes)
+
+
+def _file_sorted(postings: dict[int, Posting], hashes: np.ndarray, iids: np.ndarray) -> None:
+    """File (key hash, internal id) pairs whose ids are all above those already filed, keeping every posting in
+    ascending order, as ``add_prepared`` one by one would: sorted by hash (stable), then one slice per key."""
+    order = np.argsort(hashes, kind="stable")
+    hashes, iids = hashes[order], iids[order]
+    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+    ends = np.append(starts[1:], len(hashes))
+    keys = hashes[starts].tolist()
+    if postings:
+        old = np.fromiter((k in postings for k in keys), bool, len(keys))
+        for i in np.flatnonzero(old).tolist():
+            cur, new = postings[keys[i]], iids[starts[i]:ends[i]]
+            merged = array("i", (cur,)) if isinstance(cur, int) else cur
+            merged.frombytes(new.tobytes())
+            postings[keys[i]] = merged
+        fresh = ~old
+    else:
+        fresh = np.ones(len(keys), bool)
+    single = fresh & (ends - starts == 1)
+    postings.update(zip(hashes[starts[single]].tolist(), iids[starts[single]].tolist(), strict=True))
+    for i in np.flatnonzero(fresh & ~single).tolist():
+        posting = array("i")
+        posting.frombytes(iids[starts[i]:ends[i]].tobytes())
+        postings[keys[i]] = posting

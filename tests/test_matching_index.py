@@ -7,9 +7,10 @@ from array import array
 
 import pytest
 
+from matching import index as index_module
 from matching import magic
 from matching.frequency import WHOLE_NAME
-from matching.index import CandidateIndex, blocking_keys
+from matching.index import CandidateIndex, blocking_keys, key_hash
 from matching.link import link
 from matching.record import prepare
 
@@ -85,7 +86,7 @@ def test_add_refuses_a_duplicate_id(index: CandidateIndex) -> None:
 def test_postings_stay_compact_through_add_and_remove() -> None:
     idx = CandidateIndex()
     idx.add(person("a", "Sok", "Dara"))
-    key = "n:" + sorted(t for t in blocking_keys(prepare(person("a", "Sok", "Dara"))) if t.startswith("n:"))[0][2:]
+    key = key_hash(sorted(t for t in blocking_keys(prepare(person("a", "Sok", "Dara"))) if t.startswith("n:"))[0])
     assert isinstance(idx._postings[key], int)
     idx.add(person("b", "Sok", "Dara"))
     assert isinstance(idx._postings[key], array)
@@ -140,7 +141,7 @@ def test_whole_names_are_counted_and_uncounted(monkeypatch: pytest.MonkeyPatch) 
     assert idx.remove("d1") and idx.remove("d0")
     assert idx.token_frequency(whole) == pytest.approx(1 / 2)
     assert idx.token_frequency(WHOLE_NAME + "pisey sok") == 0.0
-    assert WHOLE_NAME + "pisey sok" not in idx.export_state().token_counts  # no zero counts are left behind
+    assert key_hash(WHOLE_NAME + "pisey sok") not in idx.export_state().token_counts  # no zero counts are left
 
 
 def test_link_two_lists_and_dedup_each_pair_once() -> None:
@@ -257,3 +258,83 @@ def test_link_with_workers_gives_the_serial_rows_in_the_serial_order(dedup: bool
     assert len(serial) > 100
     assert forked == serial
     assert seen[-1] == (len(left), len(left))
+
+
+def _contents(idx: CandidateIndex) -> tuple:
+    """Everything an index files, records compared by their prepared form (prepared now where still text)."""
+    state = idx.export_state()
+    records = [idx.get(p.id) if p is not None else None for p in state.records]
+    return records, state.postings, dict(state.token_counts), len(idx)
+
+
+def _answers(idx: CandidateIndex, queries: list[dict]) -> list[list[tuple]]:
+    return [[(c.id, c.probability, c.match.features) for c in idx.query(q, limit=20, threshold=0.05)]
+            for q in queries]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_bulk_load_files_what_adding_one_by_one_files(workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """3,020 records whose keys collide often, loaded in bulk (in process or in forked workers, as objects or
+    as JSON text, in more than one chunk) then added to: the same postings in the same order, the same counts,
+    the same records and the same answers as ``add`` one by one."""
+    monkeypatch.setattr(index_module, "_BULK_CHUNK", 400)
+    records = golden_records()
+    queries = [{**r, "id": f"q{i}"} for i, r in enumerate(records[::37])]
+    one = CandidateIndex()
+    for r in records:
+        one.add(r)
+    seen: list[int] = []
+    bulk = CandidateIndex()
+    half = len(records) // 2
+    assert bulk.add_many(records[:half], workers=workers, progress=seen.append) == half
+    assert bulk.add_many((json.dumps(r) for r in records[half:]), workers=workers) == len(records) - half
+    assert seen[-1] == half and len(seen) > 1  # more than one chunk
+    lazy = sum(not isinstance(p, type(prepare({}))) for p in bulk.export_state().records)
+    assert lazy == (len(records) if workers > 1 else 0)  # worker loads leave records as text until used
+    multi = [p for p in one.export_state().postings.values() if isinstance(p, array)]
+    assert len(multi) > 100 and max(map(len, multi)) > 50  # the second load merged into long postings
+    assert _answers(bulk, queries) == _answers(one, queries)
+    assert _contents(bulk) == _contents(one)
+    for r in records[:200:7]:  # removal and replacement of records still held as text
+        assert bulk.remove(r["id"]) and one.remove(r["id"])
+    bulk.replace({**records[300], "names": [{"full": "Sok Dara"}]})
+    one.replace({**records[300], "names": [{"full": "Sok Dara"}]})
+    assert _contents(bulk) == _contents(one)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("bad", ["no id", "twice", "indexed", "not json"])
+def test_a_bulk_load_with_a_bad_record_adds_nothing(workers: int, bad: str) -> None:
+    idx = CandidateIndex()
+    idx.add_many(CROWD[:10], workers=workers)
+    before = _contents(idx)
+    batch: list = [json.dumps(r) for r in CROWD[10:]]
+    if bad == "no id":
+        batch.insert(7, {"names": [{"full": "Sok Dara"}]})
+    elif bad == "twice":
+        batch.append(CROWD[12])
+    elif bad == "indexed":
+        batch.append(CROWD[3])
+    else:
+        batch.insert(2, '{"id": "x", "names": [')
+    with pytest.raises(ValueError if bad in ("no id", "not json") else KeyError) as err:
+        idx.add_many(batch, workers=workers)
+    assert "Sok" not in str(err.value) and "Dara" not in str(err.value)
+    assert _contents(idx) == before
+
+
+def test_key_hashes_are_stable_and_take_any_text() -> None:
+    """The hash is the file format of saved indexes: it must not change between processes or versions."""
+    assert (key_hash("n:j:sokdara"), key_hash("=dara sok")) == (0xbca130a9047b5c38, 0x8cc5c13188aa3523)
+    assert key_hash("n:p:\ud800x") != key_hash("n:p:x")  # a lone surrogate is hashed, not an error
+    assert len({key_hash(f"doc:{i}") for i in range(100_000)}) == 100_000
+
+
+def test_a_record_that_json_cannot_hold_is_loaded_as_far_as_it_can_be_read() -> None:
+    import datetime as dt
+
+    rec = {**CROWD[0], "id": "odd", "birth_place": dt.date(2000, 1, 1)}
+    bulk, one = CandidateIndex(), CandidateIndex()
+    bulk.add_many([rec], workers=2)
+    one.add({**rec, "birth_place": None})
+    assert _contents(bulk) == _contents(one)

@@ -379,3 +379,21 @@ async def test_interval_zero_neither_reads_nor_writes_a_snapshot(pool, loaded, t
     assert holder.ready.is_set() and holder.versions == loaded.versions
     assert touched == []
     assert file.path.stat().st_ino == before
+
+
+async def test_records_a_bulk_load_left_as_text_are_saved_and_restored(pool, people, tmp_path):
+    """An index loaded in forked workers holds records as JSON text until first used (matching ``Unprepared``):
+    they are saved as such and the restored index answers exactly like the one saved."""
+    holder = ScreeningIndex()
+    holder.index.add_many([{**p, "id": f"b{i}"} for i, p in enumerate(people)], workers=2)
+    queries = _queries(people)
+    first = _answers(holder, queries[:5])  # prepares some records; the rest stay text
+    kinds = {type(p).__name__ for p in holder.index.export_state().records}
+    assert kinds == {"Prepared", "Unprepared"}
+    file = SnapshotFile(tmp_path)
+    await save(holder, pool, file)
+    restored = ScreeningIndex()
+    assert await restore(restored, pool, file)
+    assert {type(p).__name__ for p in restored.index.export_state().records} == kinds
+    assert _answers(restored, queries) == _answers(holder, queries)
+    assert _answers(restored, queries[:5]) == first and sum(map(len, first)) >= 5
