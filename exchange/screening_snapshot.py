@@ -12,7 +12,9 @@ frame by frame, each frame authenticated again as it is read. Frames, in this or
     H  header (JSON): fingerprint (format, model, code), database, watermarks and last look of each source
     N  distinct name keys and birth dates, written once; records refer to them (records sharing a name share
        one object after a restore, as after a build)
-    R  records, a thousand per frame    P  posting lists    T  name token counts    V  versions
+    R  records, a thousand per frame    P  posting lists changed since the base
+    B  the base posting lists of bulk loads (``matching.index.Base``), as the bytes of its three arrays
+    T  name token counts                V  versions
     E  end (JSON): the number of frames
 
 Reading yields to the event loop between frames. The fingerprint (format, matching model version, digest of the
@@ -52,9 +54,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import asyncpg
 import nacl.secret
 import nacl.utils
+import numpy as np
 
 from matching.dates import BirthDate
-from matching.index import IndexState, gc_paused
+from matching.index import Base, IndexState, gc_paused
 from matching.names import NameKey
 from matching.record import Prepared
 
@@ -62,13 +65,15 @@ if TYPE_CHECKING:
     from .screening_index import ScreeningIndex
 
 log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"EXSNAP1\n"
 _ID, _SEQ = 16, struct.Struct(">I")
 _LEN = struct.Struct(">I")
 MAX_FRAME = 256 << 20  # a length beyond this is damage, not a frame
 CHUNK = {"N": 1_000, "R": 1_000, "P": 10_000, "T": 20_000, "V": 20_000}  # about 10-20 ms of unpickling each
-ORDER = "HNRPTVE"
+ORDER = "HNRPBTVE"
+_BASE_PIECE = 4 << 20  # bytes of a base array per B frame
+_BASE_ARRAYS = (("keys", np.uint64), ("starts", np.int64), ("ids", np.int32))
 _SHARED = (NameKey, BirthDate)
 _STALE_TMP = 3600.0  # seconds without a write after which a temporary file is a dead writer's
 
@@ -281,8 +286,14 @@ class SnapshotFile:
             put("N", _dumps(part, {}))
         for part in _chunks(snap.index.records, CHUNK["R"]):
             put("R", _dumps(part, ids))
-        for kind, items in (("P", snap.index.postings.items()), ("T", snap.index.token_counts.items()),
-                            ("V", snap.versions.items())):
+        for part in _chunks(snap.index.postings.items(), CHUNK["P"]):
+            put("P", _dumps(part, {}))
+        if snap.index.base is not None:
+            for name, _ in _BASE_ARRAYS:
+                raw = memoryview(getattr(snap.index.base, name)).cast("B")
+                for start in range(0, max(len(raw), 1), _BASE_PIECE):
+                    put("B", _dumps([(name, bytes(raw[start:start + _BASE_PIECE]))], {}))
+        for kind, items in (("T", snap.index.token_counts.items()), ("V", snap.versions.items())):
             for part in _chunks(items, CHUNK[kind]):
                 put(kind, _dumps(part, {}))
         put("E", json.dumps({"frames": seq + 1}).encode())
@@ -323,7 +334,7 @@ class SnapshotFile:
 
 
 def load_frame(kind: str, payload: bytes, shared: list[Any]) -> list[Any]:
-    """The items of one authenticated N, R, P, T or V frame."""
+    """The items of one authenticated N, R, P, B, T or V frame."""
     return _Loader(payload, shared if kind == "R" else []).load()
 
 
@@ -361,6 +372,7 @@ async def _load(frames: Iterator[tuple[str, bytes]], header: dict[str, Any]) -> 
     shared: list[Any] = []
     state = IndexState([], {}, Counter())
     versions: dict[str, int] = {}
+    base: dict[str, list[bytes]] = {}
     for kind, payload in frames:
         items = load_frame(kind, payload, shared)
         if kind == "N":
@@ -369,13 +381,30 @@ async def _load(frames: Iterator[tuple[str, bytes]], header: dict[str, Any]) -> 
             state.records.extend(items)
         elif kind == "P":
             state.postings.update(items)
+        elif kind == "B":
+            for name, piece in items:
+                base.setdefault(name, []).append(piece)
         elif kind == "T":
             state.token_counts.update(dict(items))
         else:
             versions.update(items)
         await asyncio.sleep(0)  # one frame is a few milliseconds of unpickling: requests go in between
+    if base:
+        state = IndexState(state.records, state.postings, state.token_counts, _base(base))
     watermarks = {name: _when(value) for name, value in header["watermarks"].items()}
     return Snapshot(state, versions, watermarks, _when(header["looked_at"]))
+
+
+def _base(pieces: dict[str, list[bytes]]) -> Base:
+    """The base posting lists from the B frames' bytes (authenticated, so checked only for shape)."""
+    try:
+        arrays = {name: np.frombuffer(b"".join(pieces[name]), dtype) for name, dtype in _BASE_ARRAYS}
+    except (KeyError, ValueError) as exc:
+        raise SnapshotError("the snapshot's base posting lists are damaged") from exc
+    base = Base(arrays["keys"], arrays["starts"], arrays["ids"])
+    if len(base.starts) != len(base.keys) + 1 or int(base.starts[-1]) != len(base.ids):
+        raise SnapshotError("the snapshot's base posting lists are damaged")
+    return base
 
 
 async def _expected(holder: ScreeningIndex, pool: asyncpg.Pool) -> dict[str, Any]:

@@ -45,11 +45,13 @@ class Prepared:
         return frozenset(t for key in self.names for t in key.tokens)
 
 
-def prepare(record: Any, check_names: bool = True) -> Prepared:
+def prepare(record: Any, check_names: bool = True, keys_only: bool = False) -> Prepared:
     """Read ``record`` leniently; never raises (a non-object becomes an empty record with a problem).
 
     ``check_names=False`` skips the Unicode checks of name text (unexpected scripts, look-alikes) that only
     feed ``problems``: bulk indexing and linking do not report them and save a third of the time.
+    ``keys_only=True`` reads only what the index's keys and counts need (names, birth date, documents,
+    addresses), for a bulk load's workers, which send back keys, not records: never score such a record.
     """
     if not isinstance(record, dict | Mapping):  # the dict test first: far cheaper than the ABC's
         return Prepared(id="", problems=["record is not an object"])
@@ -60,16 +62,19 @@ def prepare(record: Any, check_names: bool = True) -> Prepared:
     _read_names(record.get("names"), out, check_names)
     _read_birth_date(record.get("birth_date"), out)
     _read_documents(record.get("documents"), out)
-    sex = record.get("sex")
-    if isinstance(sex, str) and sex.strip():
-        out.sex = sys.intern(sex.strip().lower())  # one string per value, not one per record
-    elif sex is not None:
-        out.problems.append("sex unreadable")
-    nationalities = _items(record.get("nationalities"), "nationalities", out)
-    out.nationalities = prepare_nationalities(nationalities)
-    if len(out.nationalities) < len({n for n in nationalities if isinstance(n, str)}):
-        out.problems.append("nationalities: some codes unreadable")
+    if not keys_only:
+        sex = record.get("sex")
+        if isinstance(sex, str) and sex.strip():
+            out.sex = sys.intern(sex.strip().lower())  # one string per value, not one per record
+        elif sex is not None:
+            out.problems.append("sex unreadable")
+        nationalities = _items(record.get("nationalities"), "nationalities", out)
+        out.nationalities = prepare_nationalities(nationalities)
+        if len(out.nationalities) < len({n for n in nationalities if isinstance(n, str)}):
+            out.problems.append("nationalities: some codes unreadable")
     out.addresses = prepare_addresses(_items(record.get("addresses"), "addresses", out))
+    if keys_only:
+        return out
     place = record.get("birth_place")
     out.birth_place = prepare_birth_place(place)
     if place is not None and out.birth_place is None:
