@@ -244,7 +244,7 @@ class CandidateIndex:
 
         A record is a person record object or its JSON text. All or nothing: a record without an id, or with an
         id already indexed or given twice, raises (ValueError, KeyError) and adds none of them. The keys are
-        computed ``BULK_CHUNK`` records at a time, with ``workers > 1`` in that many forked processes (where
+        computed ``_BULK_CHUNK`` (2,000) records at a time, with ``workers > 1`` in that many forked processes (where
         ``fork`` exists), which leave each record as its JSON text until first used (``Unprepared``); then all
         are filed at once. Either way the index holds the same keys, postings and counts as after ``add`` one by
         one. ``progress`` is called with the number of records read so far after each chunk.
@@ -288,20 +288,24 @@ class CandidateIndex:
     def _rebase(self, hashes: list[np.ndarray], iids: list[np.ndarray]) -> None:
         """Make one base of the lists filed so far and the (key hash, id) pairs of a bulk load, whose ids are
         all above those filed: the old base's pairs (but of keys changed since), then the changed lists', then
-        the new ones, so every list stays in ascending order."""
-        if self._base is not None or self._postings:
+        the new ones, so every list stays in ascending order. Empties ``hashes`` and ``iids`` (the batch's
+        arrays: their memory goes as soon as they are joined)."""
+        first_h: list[np.ndarray] = []
+        first_i: list[np.ndarray] = []
+        if self._base is not None:
+            old_h, old_i = self._base.pairs(np.fromiter(self._postings, np.uint64, len(self._postings)))
+            first_h.append(old_h)
+            first_i.append(old_i)
+        if self._postings:
             changed_h: list[int] = []
             changed_i: list[int] = []
             for h, cur in self._postings.items():
                 ids = (cur,) if isinstance(cur, int) else cur
                 changed_h.extend(itertools.repeat(h, len(ids)))
                 changed_i.extend(ids)
-            if self._base is not None:
-                old = self._base.pairs(np.fromiter(self._postings, np.uint64, len(self._postings)))
-                hashes, iids = [old[0], *hashes], [old[1], *iids]
-            hashes.insert(1 if self._base is not None else 0, np.array(changed_h, np.uint64))
-            iids.insert(1 if self._base is not None else 0, np.array(changed_i, np.int32))
-        all_h, all_i = np.concatenate(hashes), np.concatenate(iids)
+            first_h.append(np.array(changed_h, np.uint64))
+            first_i.append(np.array(changed_i, np.int32))
+        all_h, all_i = np.concatenate(first_h + hashes), np.concatenate(first_i + iids)
         hashes.clear()
         iids.clear()
         self._base, self._postings = Base.build(all_h, all_i), {}
