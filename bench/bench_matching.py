@@ -225,7 +225,7 @@ def _timed_build(path: Path, workers: int) -> tuple[Any, float, float]:
 
 
 def bench_index(n: int, queries: int, seed: int, workers: int, tmp: Path) -> dict[str, Any]:
-    """Runs in a child process: the ratio builds, the build, then queries. Returns timings and peak RSS."""
+    """Runs in a child process: the build, the queries, then the ratio builds. Returns timings and peak RSS."""
     import gc
 
     from rapidfuzz import process

@@ -35,7 +35,6 @@ import gc
 import hashlib
 import importlib.resources
 import io
-import itertools
 import json
 import logging
 import os
@@ -45,7 +44,7 @@ import struct
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -57,7 +56,7 @@ import nacl.utils
 import numpy as np
 
 from matching.dates import BirthDate
-from matching.index import Base, IndexState, gc_paused
+from matching.index import Base, IndexState, chunks, gc_paused
 from matching.names import NameKey
 from matching.record import Prepared
 
@@ -210,13 +209,6 @@ class _Loader(pickle.Unpickler):
         raise SnapshotError("the snapshot refers to a class it may not hold")
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """Lists of ``size`` items (the last shorter), taken as they come: no copy of a whole table."""
-    it = iter(items)
-    while part := list(itertools.islice(it, size)):
-        yield part
-
-
 def _shared_table(records: list[Any]) -> tuple[list[Any], dict[int, int]]:
     """Distinct name keys and birth dates (equal ones merged) and, by object id, each one's number."""
     numbers: dict[Any, int] = {}
@@ -282,11 +274,11 @@ class SnapshotFile:
 
         put("H", json.dumps(header).encode())
         shared, ids = _shared_table(snap.index.records)
-        for part in _chunks(shared, CHUNK["N"]):
+        for part in chunks(shared, CHUNK["N"]):
             put("N", _dumps(part, {}))
-        for part in _chunks(snap.index.records, CHUNK["R"]):
+        for part in chunks(snap.index.records, CHUNK["R"]):
             put("R", _dumps(part, ids))
-        for part in _chunks(snap.index.postings.items(), CHUNK["P"]):
+        for part in chunks(snap.index.postings.items(), CHUNK["P"]):
             put("P", _dumps(part, {}))
         if snap.index.base is not None:
             for name, _ in _BASE_ARRAYS:
@@ -294,7 +286,7 @@ class SnapshotFile:
                 for start in range(0, max(len(raw), 1), _BASE_PIECE):
                     put("B", _dumps([(name, bytes(raw[start:start + _BASE_PIECE]))], {}))
         for kind, items in (("T", snap.index.token_counts.items()), ("V", snap.versions.items())):
-            for part in _chunks(items, CHUNK[kind]):
+            for part in chunks(items, CHUNK[kind]):
                 put(kind, _dumps(part, {}))
         put("E", json.dumps({"frames": seq + 1}).encode())
 

@@ -256,11 +256,11 @@ class CandidateIndex:
         with gc_paused():
             batch = _Batch(len(self._records))
             forked = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
-            chunks = _chunks(records, _BULK_CHUNK)
+            parts = chunks(records, _BULK_CHUNK)
             if forked:
-                results: Iterable[tuple[list[Any], _ChunkKeys]] = _keys_in_workers(chunks, workers)
+                results: Iterable[tuple[list[Any], _ChunkKeys]] = _keys_in_workers(parts, workers)
             else:
-                results = ((chunk, _chunk_keys(chunk, keep=True)) for chunk in chunks)
+                results = ((chunk, _chunk_keys(chunk, keep=True)) for chunk in parts)
             for chunk, keys in results:
                 batch.take(chunk, keys)
                 if progress is not None:
@@ -271,10 +271,9 @@ class CandidateIndex:
     def _commit(self, batch: _Batch) -> None:
         """File a bulk load's records, keys and counts, or raise before changing anything."""
         ids = batch.ids
-        for position, rid in enumerate(ids):
-            if not rid:
-                raise ValueError(f"record {position} has no id")
         by_id = dict(zip(ids, range(batch.base, batch.base + len(ids)), strict=True))
+        if "" in by_id:
+            raise ValueError(f"record {ids.index('')} has no id")
         if len(by_id) < len(ids) or not self._by_id.keys().isdisjoint(by_id):
             raise KeyError("id already indexed or given twice; use replace()")
         self._records.extend(batch.records)
@@ -354,7 +353,7 @@ class CandidateIndex:
         postings = self._postings
         for key in blocking_keys(p):
             h = key_hash(key)
-            cur = postings.get(h) if self._base is None else self._own(h)
+            cur = self._own(h)
             if cur is None or (isinstance(cur, array) and not cur):  # new, or a base list emptied by removals
                 postings[h] = iid
             elif isinstance(cur, int):
@@ -504,7 +503,8 @@ class CandidateIndex:
 _BULK_CHUNK = 2000
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items (the last shorter), taken as they come: no copy of the whole input."""
     it = iter(items)
     while part := list(itertools.islice(it, size)):
         yield part

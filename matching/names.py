@@ -190,8 +190,8 @@ def _key(toks: tuple[str, ...], script: str, kind: str) -> NameKey | None:
         return None
     joined = "".join(toks)
     # The joined form of a new name is new too: coded without the cache, which keeps the tokens' codes.
-    joined_code = _phonetic_letters(joined.lower()) if joined.isascii() and joined.isalpha() else phonetic(joined)
-    return NameKey(toks, joined, script, kind, tuple(phonetic(t) for t in toks), tuple(sorted(toks)), joined_code)
+    return NameKey(toks, joined, script, kind, tuple(phonetic(t) for t in toks), tuple(sorted(toks)),
+                   phonetic.__wrapped__(joined))
 
 
 @lru_cache(maxsize=1 << 18)

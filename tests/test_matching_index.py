@@ -12,7 +12,7 @@ from matching import magic
 from matching.frequency import WHOLE_NAME
 from matching.index import CandidateIndex, blocking_keys, key_hash
 from matching.link import link
-from matching.record import prepare
+from matching.record import Prepared, prepare
 
 
 def person(pid: str, family: str, given: str, dob: str | None = "1980-03-14", doc: str | None = None,
@@ -306,7 +306,7 @@ def test_a_bulk_load_files_what_adding_one_by_one_files(workers: int, monkeypatc
     assert bulk.add_many(records[:half], workers=workers, progress=seen.append) == half
     assert bulk.add_many((json.dumps(r) for r in records[half:]), workers=workers) == len(records) - half
     assert seen[-1] == half and len(seen) > 1  # more than one chunk
-    lazy = sum(not isinstance(p, type(prepare({}))) for p in bulk.export_state().records)
+    lazy = sum(not isinstance(p, Prepared) for p in bulk.export_state().records)
     assert lazy == (len(records) if workers > 1 else 0)  # worker loads leave records as text until used
     multi = [p for p in posting_lists(one).values() if len(p) > 1]
     assert len(multi) > 100 and max(map(len, multi)) > 50  # the second load merged into long postings
