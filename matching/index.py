@@ -527,13 +527,14 @@ def _parse(text: str) -> Any:
 
 def _as_text(record: Any) -> str:
     """The JSON text a worker is sent and an ``Unprepared`` record keeps: a string is taken as it is; values
-    JSON cannot hold become null (``prepare`` reads them as absent rather than unreadable)."""
+    JSON cannot hold become null (``prepare`` reads them as absent rather than unreadable) and keys it cannot
+    hold are left out (``prepare`` reads only text keys)."""
     if isinstance(record, str):
         return record
     try:
         return json.dumps(dict(record) if isinstance(record, Mapping) and not isinstance(record, dict) else record,
-                          ensure_ascii=False, separators=(",", ":"), default=lambda _: None)
-    except (ValueError, RecursionError):  # a reference cycle, a float key
+                          ensure_ascii=False, separators=(",", ":"), default=lambda _: None, skipkeys=True)
+    except (ValueError, RecursionError):  # a reference cycle, nesting too deep
         return "null"
 
 
