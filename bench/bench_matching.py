@@ -8,6 +8,8 @@
     register export or the database gives, with ``add_many(workers=W)`` (default: one per core): time, CPU of
     all its processes and peak RSS, measured in a child process so that nothing else counts; and, in the same
     child, 200,000 records built in one process and in W, for the ratio on the same machine at the same hour;
+    and, in a second child right after, the same 200,000 in one process by plain Python (``MATCHING_PURE=1``):
+    the ratio of the compiled modules (matching/compiled.py) to the source they are compiled from;
 (c) online query latency against that index (p50/p95/p99) vs the brute-force baseline over the same names.
 
 Records come from a seeded generator (below): Khmer, Thai and Vietnamese names written in Latin letters with
@@ -287,7 +289,22 @@ def bench_index(n: int, queries: int, seed: int, workers: int, tmp: Path) -> dic
             "query_top10_recall": round(hits / queries, 4), "query_cpu_ms_mean": round(query_cpu / queries * 1000, 2),
             "candidate_score_cpu_us": round(score_cpu / max(1, scored) * 1e6, 1),
             "candidates_per_query": round(scored / max(1, min(QUERY_COST_SAMPLE, len(originals))), 1),
-            "baseline_query_ms_p50": round(pct(base_lat, 0.5), 1), "baseline_queries": len(base_lat)}
+            "baseline_query_ms_p50": round(pct(base_lat, 0.5), 1), "baseline_queries": len(base_lat),
+            "compiled_modules": _compiled_modules()}
+
+
+def _compiled_modules() -> list[str]:
+    from matching import compiled
+
+    return compiled.loaded()
+
+
+def bench_ratio_build(n: int, seed: int, tmp: Path) -> dict[str, Any]:
+    """Runs in a child process: the ratio build alone (the same records as ``bench_index``'s, in one process)."""
+    small = tmp / "ratio.jsonl"
+    _write_jsonl(small, min(RATIO_RECORDS, n), seed + 5)
+    _, seconds, cpu = _timed_build(small, 1)
+    return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "compiled_modules": _compiled_modules()}
 
 
 def main() -> int:
@@ -300,7 +317,12 @@ def main() -> int:
                     help="processes computing the index's keys (add_many workers); default: one per core")
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--child-index", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child-ratio", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child_ratio:
+        with tempfile.TemporaryDirectory(prefix="bench-matching-") as tmp:
+            print(json.dumps(bench_ratio_build(args.records, args.seed, Path(tmp))))
+        return 0
     if args.child_index:
         with tempfile.TemporaryDirectory(prefix="bench-matching-") as tmp:
             figures = bench_index(args.records, min(args.queries, args.records), args.seed, args.build_workers,
@@ -318,6 +340,12 @@ def main() -> int:
                             "--build-workers", str(args.build_workers)],
                            capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True)
     idx = json.loads(child.stdout.strip().splitlines()[-1])
+    from matching.compiled import PURE_ENV
+
+    child = subprocess.run([sys.executable, __file__, "--child-ratio", "--records", str(args.records),
+                            "--seed", str(args.seed)], env={**os.environ, PURE_ENV: "1"},
+                           capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True)
+    pure = json.loads(child.stdout.strip().splitlines()[-1])
     yardstick.append(interpreter_seconds())
     loop = min(yardstick)
     load = [round(x, 1) for x in (*load_before, *os.getloadavg())]
@@ -334,6 +362,10 @@ def main() -> int:
         ("  a worker's peak RSS MB", idx["worker_peak_rss_mb"], "-", ""),
         (f"build {idx['ratio_records']:,}: 1 process / {idx['workers']}, s",
          f"{idx['ratio_one_process_seconds']} / {idx['ratio_workers_seconds']}", "-", ""),
+        (f"build {idx['ratio_records']:,}, 1 process: compiled / plain Python, s",
+         f"{idx['ratio_one_process_seconds']} / {pure['seconds']}", "-", ""),
+        ("  modules compiled / in plain Python", f"{len(idx['compiled_modules'])} / {len(pure['compiled_modules'])}",
+         "-", ""),
         ("query p50 ms", idx["query_ms_p50"], idx["baseline_query_ms_p50"], ""),
         ("query p95 ms", idx["query_ms_p95"], "-", "< 20 ms"),
         ("query p99 ms", idx["query_ms_p99"], "-", ""),
@@ -348,7 +380,8 @@ def main() -> int:
     for name, ours, base, target in rows:
         print(f"{name:<36} {ours!s:>10} {base!s:>10}  {target}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"link": link_fig, "index": idx, "load_average": load,
+        Path(args.json).write_text(json.dumps({"link": link_fig, "index": idx, "plain_python_ratio_build": pure,
+                                               "load_average": load,
                                                "loop_10m_cpu_seconds": [round(x, 3) for x in yardstick],
                                                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
                                               indent=1) + "\n")

@@ -1,1 +1,5 @@
 """Identity matching: pure library, no I/O. See docs/matching.md."""
+
+from . import compiled as _compiled
+
+_compiled.activate(__path__)

@@ -6,6 +6,7 @@
     python -m matching evaluate LEFT.jsonl RIGHT.jsonl LINKS.csv      precision/recall/F1, blocking recall
     python -m matching train --dataset NAME LEFT RIGHT LINKS ... [--out PATH] [--report PATH] [--seed N]
     python -m matching model                                          the model table (m, u, weights)
+    python -m matching compile [--check]                              build the compiled modules (matching.compiled)
 
 The same file given as LEFT and RIGHT means deduplication: self-pairs are skipped and each unordered pair
 is reported once. A line that is not JSON, or not an object, is reported on stderr by its line number
@@ -183,6 +184,23 @@ def cmd_model(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
+    from . import compiled
+
+    if args.check or compiled.built():
+        present = compiled.built()
+        out.write(f"compiled build {'present' if present else 'missing'}: {compiled.build_dir()}\n")
+        return 0 if present else 1
+    warn(f"compiling {', '.join(compiled.MODULES)} with mypyc (about a minute)")
+    try:
+        where = compiled.build()
+    except (RuntimeError, OSError) as exc:
+        warn(f"{exc}; matching runs as plain Python (slower, same results)")
+        return 1
+    out.write(f"compiled build ready: {where}\n")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m matching", description="Match person records across scripts.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -218,6 +236,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(run=cmd_train)
     s = sub.add_parser("model", help="print the model table")
     s.set_defaults(run=cmd_model)
+    s = sub.add_parser("compile", help="compile the hot modules with mypyc for this source (exit 1 if it fails)")
+    s.add_argument("--check", action="store_true", help="only say whether this source is built (exit 1 if not)")
+    s.set_defaults(run=cmd_compile)
     return p
 
 

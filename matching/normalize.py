@@ -59,7 +59,7 @@ _TITLE_STARTS = frozenset(title[0] for title in magic.NAME_TITLES_LATIN)
 _DOTLESS = str.maketrans({"\u0110": "d", "\u0111": "d", "\u00d0": "d", "\u00f0": "d"})
 
 
-def script_of(text: str) -> str:
+def script_of(text: object) -> str:
     """ISO 15924 code of the letters in ``text``: one script, "Mixed", or "Zyyy" when it has no letters.
 
     Combining marks and digits are not counted; letters of a script not in the list count as "Zzzz".
@@ -100,7 +100,7 @@ def _repair(text: str) -> str:
     return text
 
 
-def problems(text: str) -> list[str]:
+def problems(text: object) -> list[str]:
     """What a strict reader should know about ``text`` (never any of its characters)."""
     if not isinstance(text, str):
         return ["not text"]
@@ -130,19 +130,19 @@ def problems(text: str) -> list[str]:
     return out
 
 
-def fold(text: str) -> str:
+def fold(text: object) -> str:
     """Comparison form: lower-case ASCII tokens (where possible) separated by single spaces."""
     return " ".join(tokens(text))
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: object) -> list[str]:
     """The folded tokens of a name, honorifics dropped. Never raises; [] when nothing is usable."""
     if not isinstance(text, str):
         return []
     return list(_tokens_raw(text[: magic.NAME_INPUT_MAX]))
 
 
-def folded_tokens(text: str) -> tuple[str, ...]:
+def folded_tokens(text: object) -> tuple[str, ...]:
     """``tokens`` as the cached tuple itself (no copy): for callers that only read it."""
     if not isinstance(text, str):
         return ()
