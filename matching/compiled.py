@@ -32,16 +32,18 @@ from pathlib import Path
 MODULES = ("dates", "documents", "frequency", "index", "names", "normalize", "other", "places", "record")
 GROUP = "matching._native"  # the shared library of the build, found on the package's path like the modules
 PURE_ENV = "MATCHING_PURE"
+_MARKER = "_SOURCE_DIGEST"  # written into a build last: a half-copied build is never used
 _SOURCE = Path(__file__).resolve().parent
 _BUILDS = Path(sys.prefix) / "matching-compiled"
 
 active: Path | None = None  # the build in use, set by ``activate``
 
 
-def digest() -> str:
-    """What a build is valid for: every source file of the package and the interpreter's ABI."""
+def digest(source: Path | None = None) -> str:
+    """What a build is valid for: every source file of the package (or of a copy, ``source``) and the
+    interpreter's ABI."""
     h = hashlib.sha256((sysconfig.get_config_var("EXT_SUFFIX") or sys.implementation.cache_tag).encode())
-    for path in sorted(_SOURCE.glob("*.py")):
+    for path in sorted((source or _SOURCE).glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:20]
 
@@ -57,7 +59,7 @@ def activate(package_path: list[str]) -> Path | None:
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return None
     where = build_dir() / "matching"
-    if not built():  # its marker is written last: a half-copied build is never used
+    if not (where / _MARKER).is_file():
         return None
     package_path.insert(0, str(where))
     active = where
@@ -84,23 +86,24 @@ setup(name="matching-compiled", script_args=["build_ext", "--inplace"],
 
 def built() -> bool:
     """Whether a build of the current source exists."""
-    return (build_dir() / "matching" / "_SOURCE_DIGEST").is_file()
+    return (build_dir() / "matching" / _MARKER).is_file()
 
 
 def build(log: Path | None = None) -> Path:
     """Build the compiled modules for the current source (nothing to do if built); return the build's folder.
 
     Compiles a copy of the package in a scratch folder, then moves the extension files in place, so a test run
-    reading the source meanwhile sees no change. Raises RuntimeError if mypyc or the C compiler fails (the
+    reading the source meanwhile sees no change; the build is named by the copy's digest, so a source edited
+    meanwhile is not given a build of what it was. Raises RuntimeError if mypyc or the C compiler fails (the
     compiler's output is in ``log``)."""
-    target = build_dir()
     if built():
-        return target
+        return build_dir()
     _BUILDS.mkdir(parents=True, exist_ok=True)
     log = log or _BUILDS / "build.log"
     with tempfile.TemporaryDirectory(dir=_BUILDS, prefix="scratch-") as scratch:
         work = Path(scratch)
         shutil.copytree(_SOURCE, work / "matching", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        target = _BUILDS / digest(work / "matching")
         with log.open("wb") as out:
             done = subprocess.run([sys.executable, "-c", _SETUP, ",".join(MODULES), GROUP], cwd=work,  # noqa: S603
                                   stdout=out, stderr=subprocess.STDOUT, check=False)
@@ -111,11 +114,11 @@ def build(log: Path | None = None) -> Path:
         suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
         for name in (*MODULES, GROUP.rsplit(".", 1)[1] + "__mypyc"):
             shutil.move(work / "matching" / f"{name}{suffix}", staged / f"{name}{suffix}")
-        (staged / "_SOURCE_DIGEST").write_text(target.name + "\n")
+        (staged / _MARKER).write_text(target.name + "\n")
         try:
             (work / "staged").rename(target)
         except OSError:  # another build of the same source finished first: it is the same
-            if not (target / "matching" / "_SOURCE_DIGEST").is_file():
+            if not (target / "matching" / _MARKER).is_file():
                 raise
     for old in _BUILDS.iterdir():  # builds of older sources are never used again
         if old.is_dir() and old != target and not old.name.startswith("scratch-"):

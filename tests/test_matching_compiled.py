@@ -160,7 +160,7 @@ def test_a_changed_source_never_runs_an_old_build(tmp_path: Path, monkeypatch: p
     build.mkdir(parents=True)
     path: list[str] = []
     assert compiled.activate(path) is None and path == []  # no marker yet: a half-copied build is not used
-    (build / "_SOURCE_DIGEST").write_text(compiled.digest())
+    (build / compiled._MARKER).write_text(compiled.digest())
     assert compiled.built() and compiled.activate(path) == build and path == [str(build)]
     names = source / "names.py"
     names.write_text(names.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
