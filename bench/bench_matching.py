@@ -203,10 +203,20 @@ def bench_link(n: int, seed: int) -> dict[str, Any]:
             "baseline_seconds": round(baseline, 2), "baseline": _f1(base, truth)}
 
 
-def _write_jsonl(path: Path, n: int, seed: int) -> None:
-    with path.open("w", encoding="utf-8") as fh:
+def _write_jsonl(path: Path, n: int, seed: int) -> Path:
+    """The ``n`` records of ``seed`` as JSON lines at ``path`` (outside the clock: the generator is not the
+    index), with the collector paused: the generator's dicts hold no cycles."""
+    from matching.index import gc_paused
+
+    with gc_paused(), path.open("w", encoding="utf-8") as fh:
         for rec in records(n, seed):
             fh.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return path
+
+
+def _ratio_records(tmp: Path, n: int, seed: int) -> Path:
+    """The records of the ratio builds (``RATIO_RECORDS``, another seed than the big build's)."""
+    return _write_jsonl(tmp / "ratio.jsonl", min(RATIO_RECORDS, n), seed + 5)
 
 
 def _children_rusage() -> tuple[float, float]:
@@ -229,8 +239,6 @@ def _timed_build(path: Path, workers: int) -> tuple[Any, float, float]:
 
 def bench_index(n: int, queries: int, seed: int, workers: int, tmp: Path) -> dict[str, Any]:
     """Runs in a child process: the build, the queries, then the ratio builds. Returns timings and peak RSS."""
-    import gc
-
     from rapidfuzz import process
     from rapidfuzz.distance import JaroWinkler
 
@@ -238,12 +246,8 @@ def bench_index(n: int, queries: int, seed: int, workers: int, tmp: Path) -> dic
     from matching.record import prepare
 
     before = rss_mb()
-    # The synthetic records are written as JSON lines outside the clock (the generator is not the index).
     t0 = time.perf_counter()
-    gc.disable()  # the generator's dicts hold no cycles; collections would only slow it down
-    big = tmp / "records.jsonl"
-    _write_jsonl(big, n, seed)
-    gc.enable()
+    big = _write_jsonl(tmp / "records.jsonl", n, seed)
     generate = time.perf_counter() - t0
     index, build, build_cpu = _timed_build(big, workers)  # first: no cache is warm from another build
     big.unlink()
@@ -276,8 +280,7 @@ def bench_index(n: int, queries: int, seed: int, workers: int, tmp: Path) -> dic
         process.extract(rec["names"][0]["full"], names, scorer=JaroWinkler.normalized_similarity, limit=10)
         base_lat.append((time.perf_counter() - t) * 1000)
     del index, names
-    small, ratio = tmp / "ratio.jsonl", {}
-    _write_jsonl(small, min(RATIO_RECORDS, n), seed + 5)
+    small, ratio = _ratio_records(tmp, n, seed), {}
     for w in (1, workers):  # after the big one: both equally warm
         ratio[w] = round(_timed_build(small, w)[1], 1)
     return {"records": n, "workers": workers, "build_seconds": round(build, 1),
@@ -302,10 +305,19 @@ def _compiled_modules() -> list[str]:
 
 def bench_ratio_build(n: int, seed: int, tmp: Path) -> dict[str, Any]:
     """Runs in a child process: the ratio build alone (the same records as ``bench_index``'s, in one process)."""
-    small = tmp / "ratio.jsonl"
-    _write_jsonl(small, min(RATIO_RECORDS, n), seed + 5)
-    _, seconds, cpu = _timed_build(small, 1)
+    _, seconds, cpu = _timed_build(_ratio_records(tmp, n, seed), 1)
     return {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1), "compiled_modules": _compiled_modules()}
+
+
+def _child(args: argparse.Namespace, kind: str, *more: str, pure: str | None = None) -> dict[str, Any]:
+    """The figures a child run of this file prints on its last line (``--child-index`` or ``--child-ratio``);
+    ``pure`` sets ``MATCHING_PURE`` for it."""
+    from matching.compiled import PURE_ENV
+
+    env = None if pure is None else {**os.environ, PURE_ENV: pure}
+    child = subprocess.run([sys.executable, __file__, kind, "--records", str(args.records), "--seed", str(args.seed),
+                            *more], env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
@@ -336,19 +348,10 @@ def main() -> int:
     print(f"(a) link {link_fig['records']} x {link_fig['records']}: ours {link_fig['seconds']} s "
           f"P {link_fig['precision']} R {link_fig['recall']} F1 {link_fig['f1']} | rapidfuzz baseline "
           f"{link_fig['baseline_seconds']} s F1 {link_fig['baseline']['f1']}", flush=True)
-    child = subprocess.run([sys.executable, __file__, "--child-index", "--records", str(args.records),
-                            "--queries", str(args.queries), "--seed", str(args.seed),
-                            "--build-workers", str(args.build_workers)],
-                           capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True)
-    idx = json.loads(child.stdout.strip().splitlines()[-1])
-    from matching.compiled import PURE_ENV
-
+    idx = _child(args, "--child-index", "--queries", str(args.queries), "--build-workers", str(args.build_workers))
     ratio: dict[str, list[dict[str, Any]]] = {"0": [], "1": []}
     for flag in ("0", "1", "0", "1"):
-        child = subprocess.run([sys.executable, __file__, "--child-ratio", "--records", str(args.records),
-                                "--seed", str(args.seed)], env={**os.environ, PURE_ENV: flag},
-                               capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True)
-        ratio[flag].append(json.loads(child.stdout.strip().splitlines()[-1]))
+        ratio[flag].append(_child(args, "--child-ratio", pure=flag))
     fast, pure = (min(runs, key=lambda r: r["seconds"]) for runs in (ratio["0"], ratio["1"]))
     yardstick.append(interpreter_seconds())
     loop = min(yardstick)

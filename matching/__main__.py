@@ -187,8 +187,8 @@ def cmd_model(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
     from . import compiled
 
-    if args.check or compiled.built():
-        present = compiled.built()
+    present = compiled.built()
+    if args.check or present:
         out.write(f"compiled build {'present' if present else 'missing'}: {compiled.build_dir()}\n")
         return 0 if present else 1
     warn(f"compiling {', '.join(compiled.MODULES)} with mypyc (about a minute)")

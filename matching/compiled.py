@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import sysconfig
-import tempfile
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 # The modules a bulk load and a query spend their time in. ``model`` is left out: mypyc's build of it crashes
@@ -35,6 +32,7 @@ PURE_ENV = "MATCHING_PURE"
 _MARKER = "_SOURCE_DIGEST"  # written into a build last: a half-copied build is never used
 _SOURCE = Path(__file__).resolve().parent
 _BUILDS = Path(sys.prefix) / "matching-compiled"
+_SUFFIX = EXTENSION_SUFFIXES[0]  # the interpreter's own extension suffix (ABI): ".cpython-311-x86_64-linux-gnu.so"
 
 active: Path | None = None  # the build in use, set by ``activate``
 
@@ -42,7 +40,7 @@ active: Path | None = None  # the build in use, set by ``activate``
 def digest(source: Path | None = None) -> str:
     """What a build is valid for: every source file of the package (or of a copy, ``source``) and the
     interpreter's ABI."""
-    h = hashlib.sha256((sysconfig.get_config_var("EXT_SUFFIX") or sys.implementation.cache_tag).encode())
+    h = hashlib.sha256(_SUFFIX.encode())
     for path in sorted((source or _SOURCE).glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:20]
@@ -95,7 +93,11 @@ def build(log: Path | None = None) -> Path:
     Compiles a copy of the package in a scratch folder, then moves the extension files in place, so a test run
     reading the source meanwhile sees no change; the build is named by the copy's digest, so a source edited
     meanwhile is not given a build of what it was. Raises RuntimeError if mypyc or the C compiler fails (the
-    compiler's output is in ``log``)."""
+    compiler's output is in ``log``). Its imports are here: ``import matching`` never needs them."""
+    import shutil
+    import subprocess
+    import tempfile
+
     if built():
         return build_dir()
     _BUILDS.mkdir(parents=True, exist_ok=True)
@@ -111,9 +113,8 @@ def build(log: Path | None = None) -> Path:
             raise RuntimeError(f"mypyc build failed (exit {done.returncode}); its output is in {log}")
         staged = work / "staged" / "matching"
         staged.mkdir(parents=True)
-        suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
         for name in (*MODULES, GROUP.rsplit(".", 1)[1] + "__mypyc"):
-            shutil.move(work / "matching" / f"{name}{suffix}", staged / f"{name}{suffix}")
+            shutil.move(work / "matching" / f"{name}{_SUFFIX}", staged / f"{name}{_SUFFIX}")
         (staged / _MARKER).write_text(target.name + "\n")
         try:
             (work / "staged").rename(target)

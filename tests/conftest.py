@@ -93,24 +93,28 @@ async def client(settings: Settings, db_target: Target) -> AsyncIterator[TestCli
         yield test_client
 
 
-@pytest.fixture
-async def app_conn(db_target: Target) -> AsyncIterator[asyncpg.Connection]:
-    """A connection as the service's role, for work the service does itself (purges, rate-limit takes)."""
-    conn = await connect(db_target.app_dsn)
+@contextlib.asynccontextmanager
+async def connected(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """One connection (``exchange.database.connect``), closed at the end."""
+    conn = await connect(dsn)
     try:
         yield conn
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def app_conn(db_target: Target) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the service's role, for work the service does itself (purges, rate-limit takes)."""
+    async with connected(db_target.app_dsn) as conn:
+        yield conn
 
 
 @pytest.fixture(scope="session")
 async def owner_conn(db_target: Target) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection as the schema owner, for assertions on what was (not) written."""
-    conn = await connect(db_target.owner_dsn)
-    try:
+    async with connected(db_target.owner_dsn) as conn:
         yield conn
-    finally:
-        await conn.close()
 
 
 @dataclass
@@ -137,14 +141,10 @@ class Officer:
 async def new_officer(db_target: Target, role: str, border_point: str | None = None,
                       settings: Settings | None = None) -> Officer:
     username = f"{role}-{secrets.token_hex(4)}"
-    conn = await connect(db_target.app_dsn)
-    try:
-        async with conn.transaction():
-            made = await create_user(conn, audit.Actor(username="test", request_id="test"), username=username,
-                                     role=role, border_point=border_point, password=None,
-                                     issuer=settings.issuer if settings else "exchange-kh-test")
-    finally:
-        await conn.close()
+    async with connected(db_target.app_dsn) as conn, conn.transaction():
+        made = await create_user(conn, audit.Actor(username="test", request_id="test"), username=username,
+                                 role=role, border_point=border_point, password=None,
+                                 issuer=settings.issuer if settings else "exchange-kh-test")
     secret = pyotp.parse_uri(made.totp_uri).secret
     return Officer(username, made.password, secret, role, border_point)
 
